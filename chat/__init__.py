@@ -1,0 +1,1 @@
+"""Realtime transport: websocket consumers, their routing and event schemas."""

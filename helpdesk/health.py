@@ -1,0 +1,60 @@
+"""GET /healthz: is the database, the channel layer and the task queue usable?"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+from typing import Any
+
+from asgiref.sync import sync_to_async
+from channels.layers import get_channel_layer
+from django.db import connection
+from django.http import HttpRequest, JsonResponse
+from django.utils import timezone
+from django_tasks_db.models import DBTaskResult
+
+CHECK_TIMEOUT_SECONDS = 3.0
+
+
+def _database() -> dict[str, Any]:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+        cursor.fetchone()
+    return {"ok": True, "vendor": connection.vendor}
+
+
+async def _channel_layer() -> dict[str, Any]:
+    layer = get_channel_layer()
+    if layer is None:
+        return {"ok": False, "error": "no channel layer configured"}
+    channel = await layer.new_channel("healthz.")
+    await layer.send(channel, {"type": "healthz.ping"})
+    message = await layer.receive(channel)
+    return {"ok": message.get("type") == "healthz.ping", "backend": type(layer).__name__}
+
+
+def _task_queue() -> dict[str, Any]:
+    waiting = DBTaskResult.objects.ready()
+    oldest = waiting.order_by("enqueued_at").values_list("enqueued_at", flat=True).first()
+    lag = (timezone.now() - oldest) if oldest else timedelta(0)
+    return {"ok": True, "waiting": waiting.count(), "oldest_waiting_seconds": int(lag.total_seconds())}
+
+
+async def _check(name: str, coro: Any) -> tuple[str, dict[str, Any]]:
+    try:
+        return name, await asyncio.wait_for(coro, CHECK_TIMEOUT_SECONDS)
+    except Exception as exc:  # a health check reports every failure, whatever it is
+        return name, {"ok": False, "error": f"{type(exc).__name__}: {exc}"[:300]}
+
+
+async def healthz(request: HttpRequest) -> JsonResponse:
+    results = dict(
+        await asyncio.gather(
+            _check("database", sync_to_async(_database)()),
+            _check("channel_layer", _channel_layer()),
+            _check("task_queue", sync_to_async(_task_queue)()),
+        )
+    )
+    healthy = all(part["ok"] for part in results.values())
+    failed = [name for name, part in results.items() if not part["ok"]]
+    return JsonResponse({"status": "ok" if healthy else "fail", "failed": failed, **results}, status=200 if healthy else 503)

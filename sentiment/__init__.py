@@ -1,0 +1,1 @@
+"""The sentiment model adapter and the tagging worker; imports no domain app."""

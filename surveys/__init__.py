@@ -1,0 +1,1 @@
+"""CSAT and NPS surveys: policy, tokens, responses and follow-ups."""
