@@ -92,9 +92,7 @@ def parse_database_url(name: str, url: str, *, base_dir: str) -> dict[str, Any]:
             "PORT": str(port or ""),
             "OPTIONS": options,
         }
-    raise ImproperlyConfigured(
-        f"{name} must start with postgres:// or sqlite:///, got {parts.scheme or 'no scheme'!r}"
-    )
+    raise ImproperlyConfigured(f"{name} must start with postgres:// or sqlite:///, got {parts.scheme or 'no scheme'!r}")
 
 
 def env_redis_url(name: str, *, environ: Mapping[str, str] = os.environ) -> str | None:

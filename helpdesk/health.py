@@ -8,6 +8,7 @@ from typing import Any
 
 from asgiref.sync import sync_to_async
 from channels.layers import get_channel_layer
+from django.conf import settings
 from django.db import connection
 from django.http import HttpRequest, JsonResponse
 from django.utils import timezone
@@ -37,7 +38,13 @@ def _task_queue() -> dict[str, Any]:
     waiting = DBTaskResult.objects.ready()
     oldest = waiting.order_by("enqueued_at").values_list("enqueued_at", flat=True).first()
     lag = (timezone.now() - oldest) if oldest else timedelta(0)
-    return {"ok": True, "waiting": waiting.count(), "oldest_waiting_seconds": int(lag.total_seconds())}
+    lag_seconds = int(lag.total_seconds())
+    # Tasks waiting longer than this mean no worker is taking them.
+    ok = lag_seconds <= settings.TASK_QUEUE_MAX_LAG_SECONDS
+    result: dict[str, Any] = {"ok": ok, "waiting": waiting.count(), "oldest_waiting_seconds": lag_seconds}
+    if not ok:
+        result["error"] = "tasks are waiting longer than TASK_QUEUE_MAX_LAG_SECONDS: is a worker running?"
+    return result
 
 
 async def _check(name: str, coro: Any) -> tuple[str, dict[str, Any]]:
@@ -57,4 +64,6 @@ async def healthz(request: HttpRequest) -> JsonResponse:
     )
     healthy = all(part["ok"] for part in results.values())
     failed = [name for name, part in results.items() if not part["ok"]]
-    return JsonResponse({"status": "ok" if healthy else "fail", "failed": failed, **results}, status=200 if healthy else 503)
+    return JsonResponse(
+        {"status": "ok" if healthy else "fail", "failed": failed, **results}, status=200 if healthy else 503
+    )

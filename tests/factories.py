@@ -58,3 +58,53 @@ def make_ticket(customer: Customer, team: Team, *, body: str = "Where is my parc
     fields.setdefault("subject", "Parcel")
     fields.setdefault("channel", TicketChannel.CHAT)
     return ticket_open(customer=customer, team=team, body=body, **fields)
+
+
+def sync_customer(cid: str = "c1", **fields: Any) -> dict[str, Any]:
+    """A customer record as the shop sync API takes it."""
+    record: dict[str, Any] = {
+        "id": cid,
+        "email": f"{cid}@example.com",
+        "name": f"Customer {cid}",
+        "phone": "+49 151 1234567",
+        "locale": "de",
+        "tier": "silver",
+        "tags": ["newsletter"],
+        "first_seen_at": "2024-01-10T09:00:00+00:00",
+    }
+    record.update(fields)
+    return record
+
+
+def sync_order(oid: str = "o1", customer_id: str = "c1", **fields: Any) -> dict[str, Any]:
+    """An order record as the shop sync API takes it: two items, two scans (out of time order)."""
+    record: dict[str, Any] = {
+        "id": oid,
+        "customer_id": customer_id,
+        "number": f"N-{oid}",
+        "status": "shipped",
+        "placed_at": "2025-03-01T10:00:00+00:00",
+        "paid_at": "2025-03-01T10:05:00+00:00",
+        "shipped_at": "2025-03-02T08:00:00+00:00",
+        "expected_delivery_at": "2025-03-04T18:00:00+00:00",
+        "total": "133.90",
+        "currency": "EUR",
+        "carrier": "DHL",
+        "tracking_number": "00340434000000000001",
+        "tracking_url": "https://www.dhl.com/track?id=00340434000000000001",
+        "shipping_status": "in_transit",
+        "items": [
+            {"sku": "TNT-1", "name": "Tent", "category": "tents", "quantity": 1, "unit_price": "99.00"},
+            {"sku": "GAS-1", "name": "Gas", "category": "stoves", "quantity": 5, "unit_price": "6.98"},
+        ],
+        "shipping_events": [
+            {"occurred_at": "2025-03-03T07:00:00+00:00", "status": "in_transit", "location": "Kassel"},
+            {"occurred_at": "2025-03-02T08:00:00+00:00", "status": "in_transit", "location": "Leipzig"},
+        ],
+    }
+    record.update(fields)
+    return record
+
+
+def sync_batch(customers: Any = (), orders: Any = ()) -> dict[str, list[dict[str, Any]]]:
+    return {"customers": list(customers), "orders": list(orders)}

@@ -85,7 +85,9 @@ def shop_rotate_key(*, shop: Shop) -> str:
 def _validate(shop: Shop, payload: Any) -> tuple[list[dict], list[dict]]:
     batch = SyncBatchSerializer(data=payload)
     if not isinstance(payload, Mapping) or not batch.is_valid():
-        raise SyncRejected(batch.errors if isinstance(payload, Mapping) else {"non_field_errors": ["Expected an object."]})
+        raise SyncRejected(
+            batch.errors if isinstance(payload, Mapping) else {"non_field_errors": ["Expected an object."]}
+        )
     raw_customers, raw_orders = batch.validated_data["customers"], batch.validated_data["orders"]
     if len(raw_customers) + len(raw_orders) > settings.SHOP_SYNC_MAX_RECORDS:
         raise SyncRejected({"non_field_errors": [f"At most {settings.SHOP_SYNC_MAX_RECORDS} records per batch."]})
@@ -105,17 +107,18 @@ def _validate(shop: Shop, payload: Any) -> tuple[list[dict], list[dict]]:
         customers.append(record)
 
     known = seen | set(
-        Customer.objects.filter(shop=shop, external_id__in={str(o.get("customer_id")) for o in raw_orders if isinstance(o, Mapping)})
-        .values_list("external_id", flat=True)
+        Customer.objects.filter(
+            shop=shop, external_id__in={str(o.get("customer_id")) for o in raw_orders if isinstance(o, Mapping)}
+        ).values_list("external_id", flat=True)
     )
     orders: list[dict] = []
     seen_orders: set[str] = set()
     for index, raw in enumerate(raw_orders):
-        serializer = SyncOrderSerializer(data=raw)
-        if not serializer.is_valid():
-            errors["orders"][str(index)] = serializer.errors
+        order_serializer = SyncOrderSerializer(data=raw)
+        if not order_serializer.is_valid():
+            errors["orders"][str(index)] = order_serializer.errors
             continue
-        record = dict(serializer.validated_data)
+        record = dict(order_serializer.validated_data)
         if record["id"] in seen_orders:
             errors["orders"][str(index)] = {"id": ["This order id appears twice in the batch."]}
         elif record["customer_id"] not in known:
@@ -165,6 +168,21 @@ def _sync_children(order: Order, record: Mapping[str, Any]) -> bool:
     return changed
 
 
+def _create_orders(created: list[tuple[Order, Mapping[str, Any]]]) -> None:
+    """Insert new orders, then all their items and shipping events at once."""
+    Order.objects.bulk_create([order for order, _ in created])
+    OrderItem.objects.bulk_create(
+        OrderItem(order=order, position=pos, **{f: item[f] for f in ITEM_FIELDS})
+        for order, record in created
+        for pos, item in enumerate(record["items"], start=1)
+    )
+    ShippingEvent.objects.bulk_create(
+        ShippingEvent(order=order, **{f: e[f] for f in SHIPPING_EVENT_FIELDS})
+        for order, record in created
+        for e in sorted(record["shipping_events"], key=lambda e: e["occurred_at"])
+    )
+
+
 def shop_sync(*, shop: Shop, payload: Any) -> SyncResult:
     """Upsert a batch of customers and orders. All or nothing: one bad record
     rejects the batch with SyncRejected. Sending the same batch again changes
@@ -178,6 +196,7 @@ def shop_sync(*, shop: Shop, payload: Any) -> SyncResult:
                 shop=shop, external_id__in={c["id"] for c in customers} | {o["customer_id"] for o in orders}
             )
         }
+        new_customers: list[Customer] = []
         for record in customers:
             customer = existing.get(record["id"])
             if customer is None:
@@ -185,7 +204,7 @@ def shop_sync(*, shop: Shop, payload: Any) -> SyncResult:
                 if record["first_seen_at"]:
                     customer.first_seen_at = record["first_seen_at"]
                 _apply(customer, record, CUSTOMER_FIELDS)
-                customer.save()
+                new_customers.append(customer)
                 existing[record["id"]] = customer
                 result.customers.created += 1
                 continue
@@ -197,6 +216,8 @@ def shop_sync(*, shop: Shop, payload: Any) -> SyncResult:
                 result.customers.updated += 1
             else:
                 result.customers.unchanged += 1
+        # New rows go in a few statements each; a first import is mostly new rows.
+        Customer.objects.bulk_create(new_customers)
 
         known_orders = {
             o.external_id: o
@@ -204,14 +225,14 @@ def shop_sync(*, shop: Shop, payload: Any) -> SyncResult:
             .filter(shop=shop, external_id__in=[o["id"] for o in orders])
             .prefetch_related("items", "shipping_events")
         }
+        new_orders: list[tuple[Order, Mapping[str, Any]]] = []
         for record in orders:
             customer = existing[record["customer_id"]]
             order = known_orders.get(record["id"])
             if order is None:
                 order = Order(shop=shop, external_id=record["id"], customer=customer)
                 _apply(order, record, ORDER_FIELDS)
-                order.save()
-                _sync_children(order, record)
+                new_orders.append((order, record))
                 result.orders.created += 1
                 continue
             changed = _apply(order, record, ORDER_FIELDS)
@@ -223,4 +244,62 @@ def shop_sync(*, shop: Shop, payload: Any) -> SyncResult:
                 result.orders.updated += 1
             else:
                 result.orders.unchanged += 1
+        _create_orders(new_orders)
     return result
+
+
+def _shift(errors: dict[str, Any], kind: str, offset: int) -> dict[str, Any]:
+    """Renumber a batch's per-record errors to positions in the whole payload."""
+    by_index = errors.get(kind)
+    if not offset or not isinstance(by_index, Mapping):
+        return errors
+    return {**errors, kind: {str(int(index) + offset): found for index, found in by_index.items()}}
+
+
+def _duplicate_ids(records: list[Any], kind: str) -> dict[str, Any]:
+    seen: set[str] = set()
+    found: dict[str, Any] = {}
+    for index, record in enumerate(records):
+        if not isinstance(record, Mapping) or record.get("id") is None:
+            continue  # the batch validation reports it
+        key = str(record["id"])
+        if key in seen:
+            found[str(index)] = {"id": [f"This {kind[:-1]} id appears twice in the batch."]}
+        seen.add(key)
+    return found
+
+
+def shop_import(*, shop: Shop, payload: Any) -> SyncResult:
+    """Sync a payload of any size, such as a file: customers first, then
+    orders, in batches of SHOP_SYNC_MAX_RECORDS inside one transaction, so the
+    all-or-nothing rule holds for the whole payload. Record indices in
+    SyncRejected errors count from the start of the payload. Stops at the
+    first rejected batch; later batches are not checked."""
+    if not isinstance(payload, Mapping):
+        raise SyncRejected({"non_field_errors": ["Expected an object."]})
+    parts: dict[str, list[Any]] = {}
+    for kind in ("customers", "orders"):
+        records = payload.get(kind, [])
+        if not isinstance(records, list):
+            raise SyncRejected({kind: ["Expected a list."]})
+        parts[kind] = records
+    # Within one batch shop_sync finds repeated ids; across batches only this can.
+    duplicates = {kind: found for kind, records in parts.items() if (found := _duplicate_ids(records, kind))}
+    if duplicates:
+        raise SyncRejected(duplicates)
+
+    size = settings.SHOP_SYNC_MAX_RECORDS
+    total = SyncResult()
+    with transaction.atomic():
+        for kind, records in parts.items():
+            counts: SyncCounts = getattr(total, kind)
+            for start in range(0, len(records), size):
+                try:
+                    result = shop_sync(shop=shop, payload={kind: records[start : start + size]})
+                except SyncRejected as rejected:
+                    raise SyncRejected(_shift(rejected.errors, kind, start)) from None
+                part: SyncCounts = getattr(result, kind)
+                counts.created += part.created
+                counts.updated += part.updated
+                counts.unchanged += part.unchanged
+    return total

@@ -13,7 +13,7 @@ from helpdesk.customers.models import CustomerTier, OrderStatus, ShippingStatus
 
 class SyncCustomerSerializer(serializers.Serializer):
     id = serializers.CharField(max_length=100)
-    email = serializers.EmailField()
+    email = serializers.EmailField(max_length=254)  # as Customer.email stores
     name = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
     phone = serializers.CharField(max_length=40, required=False, allow_blank=True, default="")
     locale = serializers.CharField(max_length=16, required=False, allow_blank=True, default="")
@@ -57,8 +57,10 @@ class SyncOrderSerializer(serializers.Serializer):
     shipping_status = serializers.ChoiceField(
         choices=ShippingStatus.choices, required=False, default=ShippingStatus.NOT_SHIPPED
     )
-    items = SyncItemSerializer(many=True, required=False, default=list, max_length=500)
-    shipping_events = SyncShippingEventSerializer(many=True, required=False, default=list, max_length=500)
+    items = serializers.ListField(child=SyncItemSerializer(), required=False, default=list, max_length=500)
+    shipping_events = serializers.ListField(
+        child=SyncShippingEventSerializer(), required=False, default=list, max_length=500
+    )
 
     def validate(self, attrs: dict) -> dict:
         for later, earlier in (("shipped_at", "placed_at"), ("delivered_at", "placed_at")):

@@ -13,7 +13,7 @@ def agent_for_user(user: AbstractBaseUser | AnonymousUser) -> Agent | None:
     if not user.is_authenticated or not user.is_active:
         return None
     try:
-        return Agent.objects.select_related("user").get(user=user)
+        return Agent.objects.select_related("user").get(user_id=user.pk)
     except Agent.DoesNotExist:
         return None
 

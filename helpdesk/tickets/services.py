@@ -228,9 +228,7 @@ def ticket_assign(*, ticket: Ticket, actor: Agent | None, assignee: Agent | None
     the team, or be a manager."""
     locked = _lock(ticket)
     target_team = team or locked.team
-    if assignee is not None and not (
-        assignee.is_manager or assignee.teams.filter(pk=target_team.pk).exists()
-    ):
+    if assignee is not None and not (assignee.is_manager or assignee.teams.filter(pk=target_team.pk).exists()):
         raise ValidationError({"assignee": [f"{assignee.display_name} is not in the {target_team.name} team."]})
     now = timezone.now()
     changed = []

@@ -1,0 +1,60 @@
+# Two commands on a fresh machine: `make run` and `make test`. `make help` lists the rest.
+PYTHON ?= python3.11
+VENV ?= .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 8000
+# The suite runs against real PostgreSQL and Redis (the machine's own by default).
+TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/helpdesk
+TEST_REDIS_URL ?= redis://127.0.0.1:6379/0
+# `make run` is the zero-config default: SQLite file, in-memory channel layer, debug on.
+RUN_ENV := DJANGO_DEBUG=$${DJANGO_DEBUG:-1}
+
+.DEFAULT_GOAL := help
+.PHONY: help install migrate demo run serve worker test lint format typecheck migrations-check ci clean
+
+help: ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
+
+install: $(VENV)/.installed ## Create .venv and install requirements.txt
+
+$(VENV)/.installed: requirements.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet -r requirements.txt
+	touch $@
+
+migrate: install ## Apply database migrations
+	$(RUN_ENV) $(BIN)/python manage.py migrate --no-input
+
+demo: migrate ## Load the demo shop (does nothing if it is already there)
+	$(RUN_ENV) $(BIN)/python manage.py seed_demo
+
+run: demo ## Install, migrate, load the demo shop, then start daphne and the worker
+	$(RUN_ENV) $(BIN)/python manage.py collectstatic --no-input -v0
+	@echo "Desk on http://$(HOST):$(PORT)/  (Ctrl+C stops the server and the worker)"
+	@trap 'kill 0' INT TERM EXIT; \
+	$(RUN_ENV) $(BIN)/python manage.py db_worker --no-reload & \
+	$(RUN_ENV) $(BIN)/daphne -b $(HOST) -p $(PORT) helpdesk.asgi:application
+
+test: install ## Run the whole suite against PostgreSQL and Redis
+	DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} REDIS_URL=$${REDIS_URL:-$(TEST_REDIS_URL)} \
+		$(BIN)/pytest $(PYTEST_ARGS)
+
+lint: install ## ruff lint and format check
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: install ## Apply ruff's fixes and formatting
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+typecheck: install ## mypy with django-stubs
+	$(BIN)/mypy
+
+migrations-check: install ## Fail when models changed without a migration
+	DJANGO_SECRET_KEY=check $(BIN)/python manage.py makemigrations --check --dry-run
+
+ci: lint typecheck migrations-check test ## Everything CI runs
+
+clean: ## Remove the virtualenv, SQLite database and collected static files
+	rm -rf $(VENV) db.sqlite3 staticfiles

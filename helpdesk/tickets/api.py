@@ -1,0 +1,162 @@
+"""Agent API for tickets, teams and agents, and the token sign-in.
+
+Each view parses input, calls one selector or service and shapes the output.
+A ticket the agent may not see is a 404, never a 403, so ids leak nothing.
+"""
+
+from __future__ import annotations
+
+from django.db import transaction
+from drf_spectacular.utils import extend_schema
+from rest_framework import generics, status, viewsets
+from rest_framework.authtoken.models import Token
+from rest_framework.decorators import action
+from rest_framework.exceptions import NotFound
+from rest_framework.permissions import AllowAny
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from helpdesk.api import KeysetPagination
+from helpdesk.tickets import selectors, services
+from helpdesk.tickets.filters import TicketFilter
+from helpdesk.tickets.models import Ticket, TicketCategory, TicketPriority, TicketStatus
+from helpdesk.tickets.serializers import (
+    AgentSerializer,
+    AgentTokenInputSerializer,
+    MessageInputSerializer,
+    MessageSerializer,
+    TeamSerializer,
+    TicketAssignInputSerializer,
+    TicketDetailSerializer,
+    TicketSerializer,
+    TicketUpdateInputSerializer,
+    TokenSerializer,
+)
+
+
+class TicketPagination(KeysetPagination):
+    ordering = ("-created_at", "-id")
+
+
+class AgentTokenView(APIView):
+    """Exchange a desk agent's username and password for an API token."""
+
+    # No session here: the endpoint is for clients that have none, and CSRF does not apply.
+    authentication_classes = []
+    permission_classes = [AllowAny]
+
+    @extend_schema(request=AgentTokenInputSerializer, responses={200: TokenSerializer}, auth=[])
+    def post(self, request: Request) -> Response:
+        serializer = AgentTokenInputSerializer(data=request.data, context={"request": request})
+        serializer.is_valid(raise_exception=True)
+        token, _ = Token.objects.get_or_create(user=serializer.validated_data["user"])
+        return Response(TokenSerializer({"token": token.key}).data)
+
+
+class TicketViewSet(viewsets.GenericViewSet):
+    serializer_class = TicketSerializer
+    filterset_class = TicketFilter
+    pagination_class = TicketPagination
+    lookup_value_regex = r"\d+"
+    queryset = Ticket.objects.none()  # for schema generation; requests use the selectors
+
+    def get_queryset(self):
+        return selectors.ticket_list(agent=self.request.agent)
+
+    def _ticket(self, pk: str) -> Ticket:
+        try:
+            return selectors.ticket_get(agent=self.request.agent, ticket_id=int(pk))
+        except Ticket.DoesNotExist:
+            raise NotFound() from None
+
+    def _detail(self, pk: str | int) -> Response:
+        try:
+            ticket = selectors.ticket_detail(agent=self.request.agent, ticket_id=int(pk))
+        except Ticket.DoesNotExist:
+            raise NotFound() from None
+        return Response(TicketDetailSerializer(ticket).data)
+
+    def list(self, request: Request) -> Response:
+        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        return self.get_paginated_response(TicketSerializer(page, many=True).data)
+
+    @extend_schema(responses=TicketDetailSerializer)
+    def retrieve(self, request: Request, pk: str) -> Response:
+        return self._detail(pk)
+
+    @extend_schema(request=TicketUpdateInputSerializer, responses=TicketDetailSerializer)
+    def partial_update(self, request: Request, pk: str) -> Response:
+        """Change status, priority and category together: all of them or none."""
+        ticket = self._ticket(pk)
+        serializer = TicketUpdateInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        changes, agent = serializer.validated_data, request.agent
+        with transaction.atomic():
+            if "priority" in changes:
+                services.ticket_set_priority(
+                    ticket=ticket, actor=agent, priority=TicketPriority(changes["priority"]), reason="set by agent"
+                )
+            if "category" in changes:
+                services.ticket_set_category(
+                    ticket=ticket, actor=agent, category=TicketCategory(changes["category"]), reason="set by agent"
+                )
+            if "status" in changes:
+                services.ticket_set_status(ticket=ticket, actor=agent, status=TicketStatus(changes["status"]))
+        return self._detail(pk)
+
+    def _post_message(self, request: Request, pk: str, *, internal: bool) -> Response:
+        ticket = self._ticket(pk)
+        serializer = MessageInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        post = services.ticket_note if internal else services.ticket_reply
+        posted = post(ticket=ticket, agent=request.agent, **serializer.validated_data)
+        return Response(
+            MessageSerializer(posted.message).data,
+            status=status.HTTP_201_CREATED if posted.created else status.HTTP_200_OK,
+        )
+
+    @extend_schema(
+        request=MessageInputSerializer,
+        responses={201: MessageSerializer, 200: MessageSerializer},
+        description="Reply to the customer. A retry with the same client_msg_id returns the stored message (200).",
+    )
+    @action(detail=True, methods=["post"])
+    def reply(self, request: Request, pk: str) -> Response:
+        return self._post_message(request, pk, internal=False)
+
+    @extend_schema(
+        request=MessageInputSerializer,
+        responses={201: MessageSerializer, 200: MessageSerializer},
+        description="Add an internal note. A retry with the same client_msg_id returns the stored note (200).",
+    )
+    @action(detail=True, methods=["post"])
+    def notes(self, request: Request, pk: str) -> Response:
+        return self._post_message(request, pk, internal=True)
+
+    @extend_schema(request=TicketAssignInputSerializer, responses=TicketSerializer)
+    @action(detail=True, methods=["post"])
+    def assign(self, request: Request, pk: str) -> Response:
+        """Give the ticket to an agent (null: back to the team queue), optionally moving it to another team."""
+        ticket = self._ticket(pk)
+        serializer = TicketAssignInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        # The ticket may have left the agent's teams now, so answer from the service's row, not the scoped read.
+        ticket = services.ticket_assign(ticket=ticket, actor=request.agent, **serializer.validated_data)
+        return Response(TicketSerializer(ticket).data)
+
+
+class TeamListView(generics.ListAPIView):
+    serializer_class = TeamSerializer
+    pagination_class = None
+
+    def get_queryset(self):
+        return selectors.team_list()
+
+
+class AgentListView(generics.ListAPIView):
+    serializer_class = AgentSerializer
+    pagination_class = None
+
+    def get_queryset(self):
+        return selectors.agent_list()

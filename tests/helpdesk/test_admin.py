@@ -1,0 +1,243 @@
+from __future__ import annotations
+
+import pytest
+from django.db import connection
+from django.db.models import Model
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from helpdesk.customers.models import Customer, Order, Shop, api_key_digest
+from helpdesk.customers.selectors import shop_for_api_key
+from helpdesk.customers.services import shop_sync
+from helpdesk.tickets.models import Agent, EventKind, Message, Team, Ticket, TicketEvent, TicketStatus
+from helpdesk.tickets.services import ticket_assign, ticket_reply
+from tests.factories import make_agent, make_customer, make_order, make_ticket, sync_batch, sync_customer, sync_order
+
+
+@pytest.fixture
+def admin_client(manager) -> Client:
+    """The manager persona, who is the demo's only superuser."""
+    manager.user.is_staff = manager.user.is_superuser = True
+    manager.user.save()
+    client = Client()
+    assert client.login(username="maya", password="pw-maya")
+    return client
+
+
+@pytest.fixture
+def desk(shop, customer, logistics, logistics_agent, team_lead) -> dict[str, object]:
+    """One of everything: an order with items and scans, a ticket with messages and events."""
+    shop_sync(
+        shop=shop,
+        payload=sync_batch([sync_customer("c1")], [sync_order("o1", "c1")]),
+    )
+    order = Order.objects.get(external_id="o1")
+    ticket = make_ticket(order.customer, logistics, order=order)
+    ticket_assign(ticket=ticket, actor=team_lead, assignee=logistics_agent)
+    ticket_reply(ticket=ticket, agent=logistics_agent, body="On its way")
+    return {
+        "shop": shop,
+        "customer": order.customer,
+        "order": order,
+        "team": logistics,
+        "agent": logistics_agent,
+        "ticket": ticket,
+        "message": ticket.messages.last(),
+        "ticketevent": ticket.events.last(),
+    }
+
+
+def admin_url(model: type[Model], view: str, *args: object) -> str:
+    return reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_{view}", args=args)
+
+
+MODELS: dict[str, type[Model]] = {
+    "shop": Shop,
+    "customer": Customer,
+    "order": Order,
+    "team": Team,
+    "agent": Agent,
+    "ticket": Ticket,
+    "message": Message,
+    "ticketevent": TicketEvent,
+}
+
+
+def test_the_manager_logs_into_the_admin(manager):
+    manager.user.is_staff = manager.user.is_superuser = True
+    manager.user.save()
+    client = Client()
+
+    response = client.post(
+        reverse("admin:login"), {"username": "maya", "password": "pw-maya", "next": "/admin/"}, follow=True
+    )
+
+    assert response.status_code == 200
+    assert response.context["user"] == manager.user
+    assert response.redirect_chain[-1][0] == "/admin/"
+
+
+@pytest.mark.parametrize("name", MODELS)
+def test_every_model_has_a_changelist_and_a_change_page(admin_client, desk, name):
+    model, obj = MODELS[name], desk[name]
+
+    listing = admin_client.get(admin_url(model, "changelist"))
+    page = admin_client.get(admin_url(model, "change", obj.pk))
+
+    assert listing.status_code == 200
+    assert listing.context["cl"].result_count >= 1
+    assert page.status_code == 200
+
+
+@pytest.mark.parametrize("name", ["customer", "order", "ticket", "agent"])
+def test_changelist_search_works(admin_client, desk, name):
+    response = admin_client.get(admin_url(MODELS[name], "changelist"), {"q": "a"})
+
+    assert response.status_code == 200
+
+
+# -- the event log and the conversation cannot be edited by hand -----------------------
+
+
+def action_names(listing) -> list[str]:
+    form = listing.context["action_form"]
+    return [name for name, _ in form.fields["action"].choices] if form else []
+
+
+@pytest.mark.parametrize("name", ["ticketevent", "message"])
+def test_events_and_messages_cannot_be_added_changed_or_deleted(admin_client, desk, name):
+    model, obj = MODELS[name], desk[name]
+    before = model._default_manager.count()
+
+    assert admin_client.get(admin_url(model, "add")).status_code == 403
+    assert admin_client.post(admin_url(model, "change", obj.pk), {"kind": "opened", "body": "x"}).status_code == 403
+    assert admin_client.post(admin_url(model, "delete", obj.pk), {"post": "yes"}).status_code == 403
+    page = admin_client.get(admin_url(model, "change", obj.pk))
+    assert page.context["has_change_permission"] is False
+    listing = admin_client.get(admin_url(model, "changelist"))
+    assert "delete_selected" not in action_names(listing)
+    assert model._default_manager.count() == before
+
+
+def test_tickets_are_neither_added_nor_deleted_in_the_admin(admin_client, desk):
+    ticket = desk["ticket"]
+
+    assert admin_client.get(admin_url(Ticket, "add")).status_code == 403
+    assert admin_client.post(admin_url(Ticket, "delete", ticket.pk), {"post": "yes"}).status_code == 403
+    assert Ticket.objects.filter(pk=ticket.pk).exists()
+
+
+def ticket_form(ticket: Ticket, **changes: object) -> dict[str, object]:
+    data = {
+        "subject": ticket.subject,
+        "status": ticket.status,
+        "priority": ticket.priority,
+        "category": ticket.category,
+        "team": ticket.team_id,
+        "assignee": ticket.assignee_id or "",
+        # The read-only inlines post no forms.
+        "messages-TOTAL_FORMS": 0,
+        "messages-INITIAL_FORMS": 0,
+        "events-TOTAL_FORMS": 0,
+        "events-INITIAL_FORMS": 0,
+    }
+    data.update(changes)
+    return data
+
+
+def test_a_ticket_changed_in_the_admin_goes_through_the_services(admin_client, desk, manager):
+    ticket = desk["ticket"]
+    ticket.refresh_from_db()
+
+    response = admin_client.post(
+        admin_url(Ticket, "change", ticket.pk),
+        ticket_form(ticket, status=TicketStatus.SOLVED, priority="high", subject="Parcel late"),
+    )
+
+    assert response.status_code == 302
+    ticket.refresh_from_db()
+    assert (ticket.status, ticket.priority, ticket.subject) == (TicketStatus.SOLVED, "high", "Parcel late")
+    assert ticket.solved_at is not None
+    logged = {e.kind: e for e in ticket.events.filter(actor=manager)}
+    assert logged[EventKind.STATUS_CHANGED].data["new"] == TicketStatus.SOLVED
+    assert logged[EventKind.PRIORITY_CHANGED].data["reason"] == "changed in the admin"
+
+
+def test_the_admin_refuses_an_assignee_from_another_team(admin_client, desk, returns_agent):
+    ticket = desk["ticket"]
+    ticket.refresh_from_db()
+    events_before = ticket.events.count()
+
+    response = admin_client.post(admin_url(Ticket, "change", ticket.pk), ticket_form(ticket, assignee=returns_agent.pk))
+
+    assert response.status_code == 200
+    assert "assignee" in response.context["adminform"].form.errors
+    ticket.refresh_from_db()
+    assert ticket.assignee == desk["agent"]
+    assert ticket.events.count() == events_before
+
+
+# -- shops and their keys -----------------------------------------------------------------
+
+
+def test_a_shop_added_in_the_admin_gets_a_key_shown_once(admin_client):
+    response = admin_client.post(
+        admin_url(Shop, "add"), {"slug": "outdoor", "name": "Outdoor", "currency": "EUR"}, follow=True
+    )
+
+    assert response.status_code == 200
+    shop = Shop.objects.get(slug="outdoor")
+    [message] = [str(m) for m in response.context["messages"] if "shk_" in str(m)]
+    raw_key = next(word for word in message.split() if word.startswith("shk_"))
+    assert shop.api_key_digest == api_key_digest(raw_key)
+    assert raw_key not in admin_client.get(admin_url(Shop, "change", shop.pk)).content.decode()
+
+
+def test_the_digest_is_never_an_editable_field(admin_client, shop):
+    form = admin_client.get(admin_url(Shop, "change", shop.pk)).context["adminform"].form
+
+    assert "api_key_digest" not in form.fields
+    assert "api_key_prefix" not in form.fields
+
+
+def test_rotating_a_key_in_the_admin_shows_the_new_key_and_retires_the_old(admin_client, shop_and_key):
+    shop, old_key = shop_and_key
+
+    response = admin_client.post(
+        admin_url(Shop, "changelist"), {"action": "rotate_api_key", "_selected_action": [shop.pk]}, follow=True
+    )
+
+    [message] = [str(m) for m in response.context["messages"]]
+    new_key = next(word for word in message.split() if word.startswith("shk_"))
+    assert shop_for_api_key(new_key) == shop
+    assert shop_for_api_key(old_key) is None
+
+
+# -- lists stay a fixed number of queries ---------------------------------------------------
+
+
+def add_rows(shop: Shop, n: int) -> None:
+    for i in range(n):
+        team = Team.objects.create(slug=f"team-{i}-{Team.objects.count()}", name=f"Team {i}")
+        agent = make_agent(f"agent-{i}-{Agent.objects.count()}", teams=(team,))
+        customer = make_customer(shop)
+        order = make_order(customer)
+        ticket = make_ticket(customer, team, order=order)
+        ticket_assign(ticket=ticket, actor=agent, assignee=agent)
+        ticket_reply(ticket=ticket, agent=agent, body="Hello")
+
+
+@pytest.mark.parametrize("name", ["customer", "order", "agent", "ticket", "message", "ticketevent", "team"])
+def test_changelists_do_not_query_per_row(admin_client, shop, name):
+    url = admin_url(MODELS[name], "changelist")
+    add_rows(shop, 2)
+    admin_client.get(url)  # warm the session and content types
+    with CaptureQueriesContext(connection) as few:
+        assert admin_client.get(url).status_code == 200
+
+    add_rows(shop, 5)
+    with CaptureQueriesContext(connection) as many:
+        assert admin_client.get(url).status_code == 200
+
+    assert len(many) == len(few), [q["sql"] for q in many.captured_queries]
