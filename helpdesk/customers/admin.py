@@ -8,12 +8,15 @@ from typing import Any
 
 from django.contrib import admin, messages
 from django.db import models
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.forms import ModelForm
 from django.http import HttpRequest
 
+from helpdesk.admin_scope import AgentScopedAdmin, AgentViewMixin
 from helpdesk.customers.models import Customer, Order, OrderItem, ShippingEvent, Shop
+from helpdesk.customers.selectors import customer_visibility, order_visibility
 from helpdesk.customers.services import shop_create, shop_rotate_key
+from helpdesk.tickets.models import Agent
 
 
 def _show_key_once(request: HttpRequest, shop: Shop, raw_key: str) -> None:
@@ -57,7 +60,7 @@ class ShopAdmin(admin.ModelAdmin):
             _show_key_once(request, shop, shop_rotate_key(shop=shop))
 
 
-class OrderSummaryInline(admin.TabularInline):
+class OrderSummaryInline(AgentViewMixin, admin.TabularInline):
     model = Order
     fields = ("number", "status", "shipping_status", "placed_at", "total", "currency", "carrier")
     readonly_fields = fields
@@ -74,7 +77,7 @@ class OrderSummaryInline(admin.TabularInline):
 
 
 @admin.register(Customer)
-class CustomerAdmin(admin.ModelAdmin):
+class CustomerAdmin(AgentScopedAdmin, admin.ModelAdmin):
     list_display = ("name", "email", "external_id", "shop", "tier", "locale", "first_seen_at")
     list_filter = ("tier", "shop")
     search_fields = ("name", "email", "external_id")
@@ -84,21 +87,24 @@ class CustomerAdmin(admin.ModelAdmin):
     ordering = ("name", "id")
     inlines = (OrderSummaryInline,)
 
+    def visible_to(self, agent: Agent) -> Q:
+        return customer_visibility(agent)
 
-class OrderItemInline(admin.TabularInline):
+
+class OrderItemInline(AgentViewMixin, admin.TabularInline):
     model = OrderItem
     fields = ("position", "sku", "name", "category", "quantity", "unit_price")
     extra = 0
 
 
-class ShippingEventInline(admin.TabularInline):
+class ShippingEventInline(AgentViewMixin, admin.TabularInline):
     model = ShippingEvent
     fields = ("occurred_at", "status", "location", "description")
     extra = 0
 
 
 @admin.register(Order)
-class OrderAdmin(admin.ModelAdmin):
+class OrderAdmin(AgentScopedAdmin, admin.ModelAdmin):
     list_display = (
         "number",
         "customer",
@@ -119,4 +125,8 @@ class OrderAdmin(admin.ModelAdmin):
     date_hierarchy = "placed_at"
     ordering = ("-placed_at", "-id")
     inlines = (OrderItemInline, ShippingEventInline)
+
+    def visible_to(self, agent: Agent) -> Q:
+        return order_visibility(agent)
+
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from helpdesk.customers.metrics import CustomerMetrics, OrderFact, customer_metrics
@@ -15,13 +15,21 @@ def shop_for_api_key(raw_key: str) -> Shop | None:
     return Shop.objects.filter(api_key_digest=api_key_digest(raw_key)).first()
 
 
-def customer_list(*, agent: Agent) -> QuerySet[Customer]:
+def customer_visibility(agent: Agent) -> Q:
     """Managers see every customer; other agents the customers of tickets they may see."""
-    customers = Customer.objects.select_related("shop").order_by("name", "id")
     if agent.is_manager:
-        return customers
-    visible = Ticket.objects.filter(ticket_visibility(agent)).values("customer_id")
-    return customers.filter(pk__in=visible)
+        return Q()
+    return Q(pk__in=Ticket.objects.filter(ticket_visibility(agent)).values("customer_id"))
+
+
+def order_visibility(agent: Agent) -> Q:
+    if agent.is_manager:
+        return Q()
+    return Q(customer_id__in=Ticket.objects.filter(ticket_visibility(agent)).values("customer_id"))
+
+
+def customer_list(*, agent: Agent) -> QuerySet[Customer]:
+    return Customer.objects.filter(customer_visibility(agent)).select_related("shop").order_by("name", "id")
 
 
 def customer_detail(*, agent: Agent, customer_id: int) -> Customer:

@@ -13,10 +13,11 @@ from typing import TYPE_CHECKING, Any
 from django import forms
 from django.contrib import admin
 from django.db import transaction
-from django.db.models import Count, QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.forms import ModelForm
 from django.http import HttpRequest
 
+from helpdesk.admin_scope import AgentScopedAdmin, AgentViewMixin
 from helpdesk.tickets.models import (
     Agent,
     Message,
@@ -27,7 +28,7 @@ from helpdesk.tickets.models import (
     TicketPriority,
     TicketStatus,
 )
-from helpdesk.tickets.selectors import agent_for_user
+from helpdesk.tickets.selectors import agent_for_user, ticket_visibility
 from helpdesk.tickets.services import ticket_assign, ticket_set_category, ticket_set_priority, ticket_set_status
 
 if TYPE_CHECKING:
@@ -35,6 +36,10 @@ if TYPE_CHECKING:
 
 WORKFLOW_FIELDS = ("status", "priority", "category", "team", "assignee")
 ADMIN_REASON = "changed in the admin"
+
+
+def on_visible_tickets(agent: Agent) -> Q:
+    return Q(ticket__in=Ticket.objects.filter(ticket_visibility(agent)))
 
 
 class ReadOnlyAdminMixin:
@@ -60,7 +65,7 @@ class AgentFilter(admin.RelatedFieldListFilter):
 
 
 @admin.register(Team)
-class TeamAdmin(admin.ModelAdmin):
+class TeamAdmin(AgentScopedAdmin, admin.ModelAdmin):
     list_display = ("name", "slug", "description", "agent_count")
     search_fields = ("name", "slug")
     prepopulated_fields = {"slug": ("name",)}
@@ -74,7 +79,7 @@ class TeamAdmin(admin.ModelAdmin):
 
 
 @admin.register(Agent)
-class AgentAdmin(admin.ModelAdmin):
+class AgentAdmin(AgentScopedAdmin, admin.ModelAdmin):
     list_display = ("display_name", "username", "role", "team_names", "status", "max_concurrent_chats")
     list_filter = ("role", "status", "teams")
     search_fields = ("user__username", "user__first_name", "user__last_name", "user__email")
@@ -95,7 +100,7 @@ class AgentAdmin(admin.ModelAdmin):
         return ", ".join(team.name for team in agent.teams.all())
 
 
-class MessageInline(ReadOnlyAdminMixin, admin.TabularInline):
+class MessageInline(AgentViewMixin, ReadOnlyAdminMixin, admin.TabularInline):
     model = Message
     fields = ("seq", "created_at", "author_kind", "author_agent", "internal", "body")
     readonly_fields = fields
@@ -106,7 +111,7 @@ class MessageInline(ReadOnlyAdminMixin, admin.TabularInline):
         return super().get_queryset(request).select_related("author_agent__user")
 
 
-class TicketEventInline(ReadOnlyAdminMixin, admin.TabularInline):
+class TicketEventInline(AgentViewMixin, ReadOnlyAdminMixin, admin.TabularInline):
     model = TicketEvent
     fields = ("created_at", "kind", "actor", "data")
     readonly_fields = fields
@@ -136,7 +141,7 @@ class TicketAdminForm(forms.ModelForm):
 
 
 @admin.register(Ticket)
-class TicketAdmin(admin.ModelAdmin):
+class TicketAdmin(AgentScopedAdmin, admin.ModelAdmin):
     form = TicketAdminForm
     list_display = ("id", "subject", "customer", "team", "assignee", "status", "priority", "channel", "created_at")
     list_display_links = ("id", "subject")
@@ -166,6 +171,9 @@ class TicketAdmin(admin.ModelAdmin):
         "closed_at",
         "last_seq",
     )
+
+    def visible_to(self, agent: Agent) -> Q:
+        return ticket_visibility(agent)
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # tickets are opened by customers, through the widget, mail or web form
@@ -198,7 +206,10 @@ class TicketAdmin(admin.ModelAdmin):
 
 
 @admin.register(Message)
-class MessageAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class MessageAdmin(AgentScopedAdmin, ReadOnlyAdminMixin, admin.ModelAdmin):
+    def visible_to(self, agent: Agent) -> Q:
+        return on_visible_tickets(agent)
+
     list_display = ("ticket", "seq", "author_kind", "author_agent", "internal", "short_body", "created_at")
     list_filter = ("author_kind", "internal", ("author_agent", AgentFilter))
     search_fields = ("body", "ticket__subject")
@@ -212,7 +223,10 @@ class MessageAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(TicketEvent)
-class TicketEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class TicketEventAdmin(AgentScopedAdmin, ReadOnlyAdminMixin, admin.ModelAdmin):
+    def visible_to(self, agent: Agent) -> Q:
+        return on_visible_tickets(agent)
+
     list_display = ("ticket", "kind", "actor", "data", "created_at")
     list_filter = ("kind", ("actor", AgentFilter))
     search_fields = ("ticket__subject",)

@@ -241,3 +241,49 @@ def test_changelists_do_not_query_per_row(admin_client, shop, name):
         assert admin_client.get(url).status_code == 200
 
     assert len(many) == len(few), [q["sql"] for q in many.captured_queries]
+
+
+@pytest.fixture
+def agent_client(logistics_agent) -> Client:
+    """A logistics agent with staff access and no model permissions."""
+    logistics_agent.user.is_staff = True
+    logistics_agent.user.save()
+    client = Client()
+    assert client.login(username="lena", password="pw-lena")
+    return client
+
+
+def test_an_agent_sees_in_the_admin_only_what_the_api_shows_them(agent_client, desk, returns, shop):
+    # Given a ticket of the returns team from another customer
+    stranger = make_customer(shop, name="Stranger Returns", email="stranger@example.com")
+    foreign = make_ticket(stranger, returns, subject="Refund please")
+    own = desk["ticket"]
+
+    # When the logistics agent opens the ticket and customer lists
+    tickets = agent_client.get(admin_url(Ticket, "changelist"))
+    customers = agent_client.get(admin_url(Customer, "changelist"))
+    own_page = agent_client.get(admin_url(Ticket, "change", own.pk))
+    foreign_page = agent_client.get(admin_url(Ticket, "change", foreign.pk), follow=True)
+
+    # Then their team's ticket is there, read-only, and the other team's is not
+    assert tickets.status_code == 200
+    assert own.subject in tickets.content.decode()
+    assert "Refund please" not in tickets.content.decode()
+    assert "Stranger Returns" not in customers.content.decode()
+    assert own_page.status_code == 200
+    assert 'name="_save"' not in own_page.content.decode()
+    assert "doesn’t exist" in foreign_page.content.decode()
+
+
+def test_an_agent_cannot_change_a_ticket_through_the_admin(agent_client, desk):
+    ticket = desk["ticket"]
+
+    response = agent_client.post(admin_url(Ticket, "change", ticket.pk), ticket_form(ticket, priority="urgent"))
+
+    ticket.refresh_from_db()
+    assert response.status_code == 403
+    assert ticket.priority == "normal"
+
+
+def test_an_agent_cannot_open_shops_and_their_keys(agent_client, shop):
+    assert agent_client.get(admin_url(Shop, "changelist")).status_code == 403
