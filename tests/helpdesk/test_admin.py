@@ -272,7 +272,7 @@ def test_an_agent_sees_in_the_admin_only_what_the_api_shows_them(agent_client, d
     assert "Stranger Returns" not in customers.content.decode()
     assert own_page.status_code == 200
     assert 'name="_save"' not in own_page.content.decode()
-    assert "doesn’t exist" in foreign_page.content.decode()
+    assert "doesn\u2019t exist" in foreign_page.content.decode()
 
 
 def test_an_agent_cannot_change_a_ticket_through_the_admin(agent_client, desk):
