@@ -197,28 +197,34 @@ def ticket_set_status(*, ticket: Ticket, actor: Agent, status: TicketStatus) -> 
     return locked
 
 
-@transaction.atomic
-def ticket_set_priority(*, ticket: Ticket, actor: Agent | None, priority: TicketPriority, reason: str) -> Ticket:
+def _change_field(
+    ticket: Ticket, *, field: str, value: str, kind: EventKind, actor: Agent | None, reason: str
+) -> Ticket:
+    """Set one field under the ticket's row lock and log old and new; no-op when unchanged."""
     locked = _lock(ticket)
-    if locked.priority == priority:
+    old = getattr(locked, field)
+    if old == value:
         return locked
     now = timezone.now()
-    _event(locked, EventKind.PRIORITY_CHANGED, actor=actor, at=now, old=locked.priority, new=priority, reason=reason)
-    locked.priority, locked.updated_at = priority, now
-    locked.save(update_fields=["priority", "updated_at"])
+    _event(locked, kind, actor=actor, at=now, old=old, new=value, reason=reason)
+    setattr(locked, field, value)
+    locked.updated_at = now
+    locked.save(update_fields=[field, "updated_at"])
     return locked
+
+
+@transaction.atomic
+def ticket_set_priority(*, ticket: Ticket, actor: Agent | None, priority: TicketPriority, reason: str) -> Ticket:
+    return _change_field(
+        ticket, field="priority", value=priority, kind=EventKind.PRIORITY_CHANGED, actor=actor, reason=reason
+    )
 
 
 @transaction.atomic
 def ticket_set_category(*, ticket: Ticket, actor: Agent | None, category: TicketCategory, reason: str) -> Ticket:
-    locked = _lock(ticket)
-    if locked.category == category:
-        return locked
-    now = timezone.now()
-    _event(locked, EventKind.CATEGORY_CHANGED, actor=actor, at=now, old=locked.category, new=category, reason=reason)
-    locked.category, locked.updated_at = category, now
-    locked.save(update_fields=["category", "updated_at"])
-    return locked
+    return _change_field(
+        ticket, field="category", value=category, kind=EventKind.CATEGORY_CHANGED, actor=actor, reason=reason
+    )
 
 
 @transaction.atomic
