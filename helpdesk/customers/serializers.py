@@ -8,6 +8,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from helpdesk.customers.models import Customer, Order, OrderItem, ShippingEvent, Shop
+from helpdesk.customers.services import ORDER_FIELDS
 from helpdesk.tickets.models import Ticket
 
 
@@ -58,25 +59,7 @@ class OrderSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Order
-        fields = [
-            "id",
-            "external_id",
-            "number",
-            "status",
-            "placed_at",
-            "paid_at",
-            "shipped_at",
-            "expected_delivery_at",
-            "delivered_at",
-            "total",
-            "currency",
-            "carrier",
-            "tracking_number",
-            "tracking_url",
-            "shipping_status",
-            "items",
-            "shipping_events",
-        ]
+        fields = ["id", "external_id", *ORDER_FIELDS, "items", "shipping_events"]
         read_only_fields = fields
 
 

@@ -102,24 +102,11 @@ class _Replay:
         self.event(EventKind.OPENED, at=ticket.created_at, channel=past.channel, team=past.team.slug)
         self.message(first)
         # A desk sets priority and category after opening; history records them as imported changes.
-        if past.category != ticket.category:
-            self.event(
-                EventKind.CATEGORY_CHANGED,
-                at=ticket.created_at,
-                old=ticket.category,
-                new=past.category,
-                reason=IMPORT_REASON,
-            )
-            ticket.category = past.category
-        if past.priority != ticket.priority:
-            self.event(
-                EventKind.PRIORITY_CHANGED,
-                at=ticket.created_at,
-                old=ticket.priority,
-                new=past.priority,
-                reason=IMPORT_REASON,
-            )
-            ticket.priority = past.priority
+        for name, kind in (("category", EventKind.CATEGORY_CHANGED), ("priority", EventKind.PRIORITY_CHANGED)):
+            old, new = getattr(ticket, name), getattr(past, name)
+            if new != old:
+                self.event(kind, at=ticket.created_at, old=old, new=new, reason=IMPORT_REASON)
+                setattr(ticket, name, new)
 
     def status(self, status: TicketStatus, *, actor: Agent | None, at: datetime, reason: str) -> None:
         ticket = self.ticket
