@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "django_tasks_db",
     "helpdesk.customers",
     "helpdesk.tickets",
+    "chat",
     "frontend",
 ]
 
@@ -174,6 +175,22 @@ SPECTACULAR_SETTINGS = {
 # Shop sync accepts at most this many records (customers + orders) per request.
 SHOP_SYNC_MAX_RECORDS = env_int("SHOP_SYNC_MAX_RECORDS", 1000, minimum=1)
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATA_UPLOAD_MAX_MEMORY_SIZE", 10 * 1024 * 1024, minimum=1024)
+
+# Live chat (docs/protocol.md). Shop pages allowed to embed the widget, as
+# origins: "https://shop.example.com".
+WIDGET_ALLOWED_ORIGINS = env_list("WIDGET_ALLOWED_ORIGINS", [])
+WIDGET_CONNECT_TOKEN_SECONDS = env_int("WIDGET_CONNECT_TOKEN_SECONDS", 300, minimum=10)
+CHAT_MAX_FRAME_BYTES = env_int("CHAT_MAX_FRAME_BYTES", 64 * 1024, minimum=1024)
+CHAT_MAX_MESSAGE_CHARS = env_int("CHAT_MAX_MESSAGE_CHARS", 5000, minimum=1)
+CHAT_RATE_LIMIT_PER_MINUTE = env_int("CHAT_RATE_LIMIT_PER_MINUTE", 30, minimum=1)
+# Business hours in the desk's TIME_ZONE, e.g. "mon-fri 09:00-18:00; sat 10:00-14:00".
+BUSINESS_HOURS = env_str("BUSINESS_HOURS", "mon-sun 00:00-24:00")
+# An agent counts as online while their desk tab has been heard from this recently.
+AGENT_ONLINE_SECONDS = env_int("AGENT_ONLINE_SECONDS", 90, minimum=10)
+# Shown to customers while agents are online until there are enough first responses to measure.
+CHAT_DEFAULT_REPLY_SECONDS = env_int("CHAT_DEFAULT_REPLY_SECONDS", 120, minimum=1)
+# /demo/shop/: a pretend shop page with the widget, for trying the desk locally.
+DEMO_SHOP_PAGE = env_bool("DEMO_SHOP_PAGE", DEBUG)
 
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "support@localhost")

@@ -2,14 +2,14 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from frontend import views as pages
 from helpdesk.health import healthz
 
 admin.site.site_header = "Support desk"
 admin.site.site_title = "Support desk admin"
 
 urlpatterns = [
-    path("", pages.home, name="home"),
+    path("", include("frontend.urls")),
+    path("widget/v1/", include("chat.urls")),
     path("healthz", healthz, name="healthz"),
     path("admin/", admin.site.urls),
     path("api/v1/", include("helpdesk.api_urls")),

@@ -11,6 +11,8 @@ import hashlib
 from django.db import models
 from django.utils import timezone
 
+from helpdesk.customers.identity import widget_secret_new
+
 
 def api_key_digest(raw_key: str) -> str:
     return hashlib.sha256(raw_key.encode()).hexdigest()
@@ -25,6 +27,9 @@ class Shop(models.Model):
     # Only the SHA-256 of the API key is kept; the key is shown once when made.
     api_key_digest = models.CharField(max_length=64, unique=True)
     api_key_prefix = models.CharField(max_length=12, help_text="First characters of the key, to tell keys apart.")
+    # Signs logged-in customers for the chat widget (helpdesk.customers.identity);
+    # kept in clear because the desk must compute the same HMAC.
+    widget_secret = models.CharField(max_length=64, default=widget_secret_new)
     created_at = models.DateTimeField(default=timezone.now)
 
     def __str__(self) -> str:
@@ -48,6 +53,9 @@ class Customer(models.Model):
     tier = models.CharField(max_length=16, choices=CustomerTier.choices, default=CustomerTier.STANDARD)
     tags = models.JSONField(default=list, blank=True)
     first_seen_at = models.DateTimeField(default=timezone.now)
+    # False for an anonymous chat visitor: name and email are what they typed,
+    # unconfirmed, and the row is never merged into a shop customer.
+    verified = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -46,6 +46,8 @@ class Agent(models.Model):
     max_concurrent_chats = models.PositiveSmallIntegerField(default=3)
     status = models.CharField(max_length=16, choices=AgentStatus.choices, default=AgentStatus.OFFLINE)
     status_changed_at = models.DateTimeField(default=timezone.now)
+    # Refreshed by the agent's open websocket; "online" means a recent one.
+    last_seen_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["user__username"]
@@ -106,6 +108,11 @@ class Ticket(models.Model):
     assignee = models.ForeignKey(Agent, on_delete=models.SET_NULL, null=True, blank=True, related_name="tickets")
     # The sequence number of the newest message; the next message takes last_seq + 1.
     last_seq = models.PositiveIntegerField(default=0)
+    # Receipts: the customer's widget received / showed messages up to these
+    # seqs; agents read the customer's messages up to agent_read_seq.
+    customer_delivered_seq = models.PositiveIntegerField(default=0)
+    customer_read_seq = models.PositiveIntegerField(default=0)
+    agent_read_seq = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(default=timezone.now)
     first_response_at = models.DateTimeField(null=True, blank=True)
