@@ -8,7 +8,9 @@ PORT ?= 8000
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/helpdesk
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/0
 # `make run` is the zero-config default: SQLite file, in-memory channel layer, debug on.
-RUN_ENV := DJANGO_DEBUG=$${DJANGO_DEBUG:-1}
+# The demo shop page (/demo/shop/) is opened on localhost, another origin than the desk on 127.0.0.1.
+RUN_ENV := DJANGO_DEBUG=$${DJANGO_DEBUG:-1} \
+	WIDGET_ALLOWED_ORIGINS=$${WIDGET_ALLOWED_ORIGINS:-http://localhost:$(PORT)}
 
 .DEFAULT_GOAL := help
 .PHONY: help install migrate demo run serve worker test lint format typecheck migrations-check ci clean
@@ -31,7 +33,8 @@ demo: migrate ## Load the demo shop (does nothing if it is already there)
 
 run: demo ## Install, migrate, load the demo shop, then start daphne and the worker
 	$(RUN_ENV) $(BIN)/python manage.py collectstatic --no-input -v0
-	@echo "Desk on http://$(HOST):$(PORT)/  (Ctrl+C stops the server and the worker)"
+	@echo "Desk on http://$(HOST):$(PORT)/desk/ (agents), demo shop with the chat on http://localhost:$(PORT)/demo/shop/"
+	@echo "Ctrl+C stops the server and the worker"
 	@trap 'kill 0' INT TERM EXIT; \
 	$(RUN_ENV) $(BIN)/python manage.py db_worker --no-reload & \
 	$(RUN_ENV) $(BIN)/daphne -b $(HOST) -p $(PORT) helpdesk.asgi:application

@@ -1,6 +1,106 @@
-from django.http import HttpRequest, HttpResponse
+"""Server-rendered pages. The desk pages render what the selectors return
+and hand over to static/desk/desk.js, which keeps them live over /ws/agent/
+(docs/protocol.md)."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.templatetags.static import static
+
+from frontend.demo import demo_shop_get, demo_shop_url_for, desk_origin_for
+from helpdesk.tickets.models import Agent, EventKind, Message, Ticket, TicketChannel, TicketPriority, TicketStatus
+from helpdesk.tickets.notify import initials
+from helpdesk.tickets.selectors import agent_for_user, team_list, ticket_detail, ticket_list
+
+TICKET_LIST_LIMIT = 100
+# Display labels for the stable values live events carry; desk.js shows these.
+LABELS = {
+    "status": dict(TicketStatus.choices),
+    "priority": dict(TicketPriority.choices),
+    "channel": dict(TicketChannel.choices),
+}
 
 
 def home(request: HttpRequest) -> HttpResponse:
-    return render(request, "frontend/home.html")
+    demo_shop_url = demo_shop_url_for(request) if settings.DEMO_SHOP_PAGE else ""
+    return render(request, "frontend/home.html", {"demo_shop_url": demo_shop_url})
+
+
+def _agent(request: HttpRequest) -> Agent:
+    """The signed-in desk agent; anyone else signed in gets a 403."""
+    agent = agent_for_user(request.user)
+    if agent is None:
+        raise PermissionDenied("Only desk agents may use the desk.")
+    return agent
+
+
+@login_required
+def desk_ticket_list(request: HttpRequest) -> HttpResponse:
+    agent = _agent(request)
+    tickets = list(ticket_list(agent=agent)[:TICKET_LIST_LIMIT])
+    # Live `ticket` events name the team by id; the page turns ids into names.
+    teams = {team.pk: team.name for team in team_list()}
+    return render(
+        request,
+        "frontend/desk/ticket_list.html",
+        {"agent": agent, "tickets": tickets, "teams": teams, "labels": LABELS, "limit": TICKET_LIST_LIMIT},
+    )
+
+
+def _author(message: Message) -> dict[str, str]:
+    """Name and initials as live `message` frames carry them."""
+    agent = message.author_agent
+    name = agent.display_name if agent is not None else ""
+    return {"name": name, "initials": initials(name) if name else ""}
+
+
+@login_required
+def desk_ticket_detail(request: HttpRequest, ticket_id: int) -> HttpResponse:
+    agent = _agent(request)
+    try:
+        ticket = ticket_detail(agent=agent, ticket_id=ticket_id)
+    except Ticket.DoesNotExist:
+        raise Http404("No such ticket.") from None
+    messages = list(ticket.messages.all())
+    rows = [(message, _author(message)) for message in messages]
+    opened = next((e for e in ticket.events.all() if e.kind == EventKind.OPENED), None)
+    return render(
+        request,
+        "frontend/desk/ticket_detail.html",
+        {
+            "agent": agent,
+            "ticket": ticket,
+            "rows": rows,
+            # The page holds every message up to here; desk.js syncs from it.
+            "have": max((m.seq for m in messages), default=0),
+            # What an anonymous customer typed; not matched to one of their orders.
+            "claimed_order_number": (opened.data.get("claimed_order_number", "") if opened else ""),
+            "max_chars": settings.CHAT_MAX_MESSAGE_CHARS,
+            "labels": LABELS,
+            "teams": {team.pk: team.name for team in team_list()},
+        },
+    )
+
+
+def demo_shop(request: HttpRequest) -> HttpResponse:
+    if not settings.DEMO_SHOP_PAGE:
+        raise Http404("The demo shop page is off (DEMO_SHOP_PAGE).")
+    demo = demo_shop_get(external_id=request.GET.get("customer", ""))
+    desk_origin = desk_origin_for(request)
+    page_origin = f"{request.scheme}://{request.get_host()}"
+    return render(
+        request,
+        "frontend/demo_shop.html",
+        {
+            "demo": demo,
+            "widget_src": desk_origin + static("widget/widget.js"),
+            "widget_config": {"identity": demo.identity} if demo.identity else {},
+            "page_origin": page_origin,
+            # The desk refuses widget sessions from origins it does not list.
+            "origin_allowed": page_origin in settings.WIDGET_ALLOWED_ORIGINS,
+        },
+    )

@@ -16,6 +16,7 @@ from helpdesk.env import (
     env_str,
     parse_database_url,
 )
+from helpdesk.tickets.hours import hours_parse
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -185,6 +186,10 @@ CHAT_MAX_MESSAGE_CHARS = env_int("CHAT_MAX_MESSAGE_CHARS", 5000, minimum=1)
 CHAT_RATE_LIMIT_PER_MINUTE = env_int("CHAT_RATE_LIMIT_PER_MINUTE", 30, minimum=1)
 # Business hours in the desk's TIME_ZONE, e.g. "mon-fri 09:00-18:00; sat 10:00-14:00".
 BUSINESS_HOURS = env_str("BUSINESS_HOURS", "mon-sun 00:00-24:00")
+try:
+    hours_parse(BUSINESS_HOURS)
+except ValueError as error:
+    raise ImproperlyConfigured(f"BUSINESS_HOURS: {error}") from None
 # An agent counts as online while their desk tab has been heard from this recently.
 AGENT_ONLINE_SECONDS = env_int("AGENT_ONLINE_SECONDS", 90, minimum=10)
 # Shown to customers while agents are online until there are enough first responses to measure.

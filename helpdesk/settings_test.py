@@ -16,3 +16,6 @@ STORAGES = {
 # Browser tests run daphne on the test database without collectstatic.
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
+# Consumers run ORM calls on pool threads; without persistent connections none
+# outlives its call, so the test database can be flushed and dropped.
+DATABASES["default"]["CONN_MAX_AGE"] = 0  # noqa: F405

@@ -2,10 +2,32 @@
 
 from __future__ import annotations
 
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
-from django.db.models import Prefetch, Q, QuerySet
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from statistics import median
 
-from helpdesk.tickets.models import Agent, Message, Team, Ticket, TicketEvent
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.core.cache import cache
+from django.db.models import Prefetch, Q, QuerySet
+from django.utils import timezone
+
+from helpdesk.tickets.hours import hours_parse
+from helpdesk.tickets.models import (
+    Agent,
+    AgentStatus,
+    EventKind,
+    Message,
+    Team,
+    Ticket,
+    TicketChannel,
+    TicketEvent,
+)
+
+# Below this many first responses in a week the widget shows the configured estimate.
+MIN_REPLY_SAMPLES = 5
+# The estimate is recomputed at most this often per process.
+REPLY_ESTIMATE_TTL = 30
 
 
 def agent_for_user(user: AbstractBaseUser | AnonymousUser) -> Agent | None:
@@ -55,3 +77,68 @@ def team_list() -> QuerySet[Team]:
 
 def agent_list() -> QuerySet[Agent]:
     return Agent.objects.filter(user__is_active=True).select_related("user").prefetch_related("teams")
+
+
+def ticket_visible(*, agent: Agent, ticket_id: int) -> Ticket | None:
+    """The ticket with what notifications show, when the agent may see it."""
+    return ticket_list(agent=agent).filter(pk=ticket_id).select_related("customer", "assignee__user", "team").first()
+
+
+@dataclass(frozen=True)
+class MessagePage:
+    messages: list[Message]
+    # Every message with seq <= through has been looked at (some may be hidden).
+    through: int
+
+
+def messages_after(
+    *, ticket: Ticket, after_seq: int, until_seq: int | None, internal: bool, limit: int = 200
+) -> MessagePage:
+    """Messages of the ticket with after_seq < seq <= until_seq (default: the
+    newest), at most ``limit`` rows looked at; ``internal`` False leaves
+    out agents' notes, as customers must never see them."""
+    last_seq = Ticket.objects.values_list("last_seq", flat=True).get(pk=ticket.pk)
+    upper = last_seq if until_seq is None else min(until_seq, last_seq)
+    rows = list(
+        Message.objects.filter(ticket_id=ticket.pk, seq__gt=after_seq, seq__lte=upper)
+        .select_related("author_agent__user")
+        .order_by("seq")[:limit]
+    )
+    through = rows[-1].seq if len(rows) == limit else max(upper, after_seq)
+    return MessagePage([m for m in rows if internal or not m.internal], through)
+
+
+@dataclass(frozen=True)
+class Availability:
+    online: bool  # inside business hours with at least one agent online
+    business_hours: bool
+    expected_reply_seconds: int | None
+
+
+def desk_availability(*, now: datetime | None = None) -> Availability:
+    """What the widget tells customers. The reply estimate is the median first
+    response of chats in the last week, once there are enough of them."""
+    now = now or timezone.now()
+    in_hours = hours_parse(settings.BUSINESS_HOURS).is_open(timezone.localtime(now))
+    agents_online = Agent.objects.filter(
+        status=AgentStatus.ONLINE,
+        user__is_active=True,
+        last_seen_at__gte=now - timedelta(seconds=settings.AGENT_ONLINE_SECONDS),
+    ).exists()
+    online = in_hours and agents_online
+    if not online:
+        return Availability(False, in_hours, None)
+    return Availability(True, True, cache.get_or_set("desk:reply-estimate", _reply_estimate, REPLY_ESTIMATE_TTL))
+
+
+def _reply_estimate() -> int:
+    now = timezone.now()
+    recent = list(
+        TicketEvent.objects.filter(
+            kind=EventKind.FIRST_RESPONSE, created_at__gte=now - timedelta(days=7), ticket__channel=TicketChannel.CHAT
+        )
+        .order_by("-created_at")
+        .values_list("data__seconds", flat=True)[:200]
+    )
+    seconds = [int(s) for s in recent if isinstance(s, int | float)]
+    return int(median(seconds)) if len(seconds) >= MIN_REPLY_SAMPLES else settings.CHAT_DEFAULT_REPLY_SECONDS

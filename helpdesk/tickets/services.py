@@ -7,15 +7,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from functools import reduce
+from operator import or_
+from typing import Any, Literal
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import F, Q, Value
+from django.db.models.functions import Greatest, Least
 from django.utils import timezone
 
 from helpdesk.customers.models import Customer, Order
 from helpdesk.tickets.models import (
     Agent,
+    AgentStatus,
     AuthorKind,
     EventKind,
     Message,
@@ -27,6 +32,8 @@ from helpdesk.tickets.models import (
     TicketPriority,
     TicketStatus,
 )
+from helpdesk.tickets.notify import notify_on_commit
+from helpdesk.tickets.tasks import reply_email_send
 
 DEFAULT_TEAM_SLUG = "general"
 MAX_BODY_CHARS = 20_000
@@ -66,8 +73,11 @@ def ticket_open(
     team: Team | None = None,
     order: Order | None = None,
     client_msg_id: str | None = None,
+    claimed_order_number: str = "",
 ) -> Ticket:
-    """Open a ticket with the customer's first message."""
+    """Open a ticket with the customer's first message. ``claimed_order_number``
+    is an order number the customer typed but that could not be matched to
+    their orders; agents see it in the opening event."""
     if order is not None and order.customer_id != customer.pk:
         raise ValidationError({"order": ["That order belongs to another customer."]})
     subject = subject.strip()[:200] or _clean_body(body)[:80]
@@ -81,8 +91,10 @@ def ticket_open(
         created_at=now,
         updated_at=now,
     )
-    _event(ticket, EventKind.OPENED, at=now, channel=channel, team=ticket.team.slug)
-    message_post(ticket=ticket, author_kind=AuthorKind.CUSTOMER, body=body, client_msg_id=client_msg_id)
+    data: dict[str, Any] = {"claimed_order_number": claimed_order_number} if claimed_order_number else {}
+    _event(ticket, EventKind.OPENED, at=now, channel=channel, team=ticket.team.slug, **data)
+    posted = _message_store(ticket, author_kind=AuthorKind.CUSTOMER, body=body, client_msg_id=client_msg_id)
+    notify_on_commit(ticket, "opened", message=posted.message)
     return ticket
 
 
@@ -98,12 +110,32 @@ def message_post(
 ) -> PostedMessage:
     """Store one message under the ticket's row lock, so sequence numbers are
     gapless and a retry with the same client id returns the stored message."""
+    posted = _message_store(
+        ticket, author_kind=author_kind, body=body, agent=agent, internal=internal, client_msg_id=client_msg_id
+    )
+    if posted.created:
+        notify_on_commit(posted.message.ticket, "message", message=posted.message)
+        if posted.message.ticket.channel == TicketChannel.EMAIL and author_kind == AuthorKind.AGENT and not internal:
+            # Enqueued in this transaction: the reply and its email stand or fall together.
+            reply_email_send.enqueue(message_id=posted.message.pk)
+    return posted
+
+
+def _message_store(
+    ticket: Ticket,
+    *,
+    author_kind: AuthorKind,
+    body: str,
+    agent: Agent | None = None,
+    internal: bool = False,
+    client_msg_id: str | None = None,
+) -> PostedMessage:
     body = _clean_body(body)
     if (author_kind == AuthorKind.AGENT) != (agent is not None):
         raise ValueError("agent must be given exactly for agent messages")
     if internal and author_kind != AuthorKind.AGENT:
         raise ValidationError({"internal": ["Only agents write internal notes."]})
-    locked = Ticket.objects.select_for_update().get(pk=ticket.pk)
+    locked = _lock(ticket)
     if client_msg_id:
         existing = Message.objects.filter(ticket=locked, client_msg_id=client_msg_id).first()
         if existing is not None:
@@ -180,7 +212,12 @@ def _set_status(ticket: Ticket, status: TicketStatus, *, actor: Agent | None, at
 
 
 def _lock(ticket: Ticket) -> Ticket:
-    return Ticket.objects.select_for_update().select_related("team").get(pk=ticket.pk)
+    """The ticket's row, locked, with what events and notifications need."""
+    return (
+        Ticket.objects.select_for_update(of=("self",))
+        .select_related("team", "customer", "assignee__user")
+        .get(pk=ticket.pk)
+    )
 
 
 @transaction.atomic
@@ -194,11 +231,18 @@ def ticket_set_status(*, ticket: Ticket, actor: Agent, status: TicketStatus) -> 
     _set_status(locked, status, actor=actor, at=now, reason="set by agent")
     locked.updated_at = now
     locked.save(update_fields=["status", "solved_at", "closed_at", "updated_at"])
+    notify_on_commit(locked, "status")
     return locked
 
 
 def _change_field(
-    ticket: Ticket, *, field: str, value: str, kind: EventKind, actor: Agent | None, reason: str
+    ticket: Ticket,
+    *,
+    field: Literal["priority", "category"],
+    value: str,
+    kind: EventKind,
+    actor: Agent | None,
+    reason: str,
 ) -> Ticket:
     """Set one field under the ticket's row lock and log old and new; no-op when unchanged."""
     locked = _lock(ticket)
@@ -210,6 +254,7 @@ def _change_field(
     setattr(locked, field, value)
     locked.updated_at = now
     locked.save(update_fields=[field, "updated_at"])
+    notify_on_commit(locked, field)
     return locked
 
 
@@ -233,6 +278,7 @@ def ticket_assign(*, ticket: Ticket, actor: Agent | None, assignee: Agent | None
     ``assignee`` (None: back to the team queue). The assignee must belong to
     the team, or be a manager."""
     locked = _lock(ticket)
+    old_team, old_assignee = locked.team_id, locked.assignee_id
     target_team = team or locked.team
     if assignee is not None and not (assignee.is_manager or assignee.teams.filter(pk=target_team.pk).exists()):
         raise ValidationError({"assignee": [f"{assignee.display_name} is not in the {target_team.name} team."]})
@@ -257,4 +303,45 @@ def ticket_assign(*, ticket: Ticket, actor: Agent | None, assignee: Agent | None
     if changed:
         locked.updated_at = now
         locked.save(update_fields=[*changed, "updated_at"])
+        notify_on_commit(
+            locked, "assigned", also_teams=(old_team,), also_agents=(old_assignee,) if old_assignee else ()
+        )
     return locked
+
+
+Reader = Literal["customer", "agent"]
+
+
+def ticket_mark_seen(*, ticket: Ticket, reader: Reader, seq: int, read: bool) -> bool:
+    """Record that the customer's widget received (``read`` False) or showed
+    messages up to ``seq``, or that an agent read them. Marks only move
+    forward and never past the last message; returns whether one moved."""
+    if reader == "agent":
+        fields = ["agent_read_seq"]
+    else:
+        fields = ["customer_delivered_seq", "customer_read_seq"] if read else ["customer_delivered_seq"]
+    target = Least(Value(max(0, seq)), F("last_seq"))
+    behind = reduce(or_, (Q(**{f"{field}__lt": target}) for field in fields))
+    with transaction.atomic():
+        moved = Ticket.objects.filter(behind, pk=ticket.pk).update(
+            **{field: Greatest(F(field), target) for field in fields}
+        )
+        if moved:
+            fresh = Ticket.objects.select_related("team", "customer", "assignee__user").get(pk=ticket.pk)
+            for field in fields:
+                setattr(ticket, field, getattr(fresh, field))
+            notify_on_commit(fresh, "receipt")
+    return bool(moved)
+
+
+def agent_seen(*, agent: Agent, status: AgentStatus | None = None) -> Agent:
+    """The agent's desk is open (a websocket heartbeat); ``status`` also sets
+    online or away. Availability for customers reads both."""
+    now = timezone.now()
+    fields: dict[str, Any] = {"last_seen_at": now}
+    if status is not None and status != agent.status:
+        fields.update(status=status, status_changed_at=now)
+    Agent.objects.filter(pk=agent.pk).update(**fields)
+    for name, value in fields.items():
+        setattr(agent, name, value)
+    return agent

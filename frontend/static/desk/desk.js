@@ -1,0 +1,663 @@
+/* The agents' desk pages, live over /ws/agent/ (docs/protocol.md).
+ *
+ * The server renders each page from the database; this file keeps it current:
+ * the ticket list from `ticket` events, one ticket's conversation from
+ * `message`/`synced` with the protocol's watermark. Same origin, signed in
+ * with the session cookie. Plain JavaScript, no build step.
+ */
+(function () {
+  "use strict";
+
+  const PING_MS = 20000;
+  const STABLE_MS = 10000; // a connection up this long resets the backoff
+  const TYPING_SHOW_MS = 6000;
+  const TYPING_IDLE_MS = 2000;
+  const TYPING_REPEAT_MS = 3000;
+
+  const body = document.body;
+  const PAGE = body.getAttribute("data-page");
+  const LABELS = readJson("desk-labels") || { status: {}, priority: {}, channel: {} };
+  const TEAMS = readJson("desk-teams") || {};
+
+  function readJson(id) {
+    const node = document.getElementById(id);
+    return node ? JSON.parse(node.textContent) : null;
+  }
+
+  function $(selector, root) {
+    return (root || document).querySelector(selector);
+  }
+
+  function el(tag, attrs, ...children) {
+    const node = document.createElement(tag);
+    for (const [key, value] of Object.entries(attrs || {})) {
+      if (value === null || value === undefined || value === false) continue;
+      if (key === "class") node.className = value;
+      else if (key === "text") node.textContent = value;
+      else node.setAttribute(key, value === true ? "" : value);
+    }
+    for (const child of children) if (child) node.append(child);
+    return node;
+  }
+
+  function newId() {
+    if (window.crypto && typeof crypto.randomUUID === "function") return crypto.randomUUID();
+    return Array.from(crypto.getRandomValues(new Uint8Array(16)), (b) => b.toString(16).padStart(2, "0")).join("");
+  }
+
+  // The server writes times in the desk's zone; the page shows them in the agent's own, like live ones.
+  function formatTime(iso) {
+    const date = iso ? new Date(iso) : new Date();
+    return date.toLocaleString([], { month: "short", day: "numeric", hour: "2-digit", minute: "2-digit", hourCycle: "h23" });
+  }
+  function localTimes(root) {
+    for (const time of (root || document).querySelectorAll("time[datetime]")) {
+      time.textContent = formatTime(time.getAttribute("datetime"));
+    }
+  }
+
+  // ---- errors ----
+
+  const errorBox = $('[data-testid="error"]');
+  let errorTimer = 0;
+  function showError(text) {
+    errorBox.textContent = text;
+    errorBox.hidden = false;
+    clearTimeout(errorTimer);
+    errorTimer = setTimeout(() => (errorBox.hidden = true), 10000);
+  }
+
+  // ---- the connection: backoff, heartbeat, state shown in the top bar ----
+
+  const stateBadge = $('[data-testid="connection-state"]');
+  const STATE_TEXT = { connecting: "Connecting…", online: "Live", offline: "Offline, reconnecting…" };
+  function setState(name) {
+    stateBadge.setAttribute("data-state", name);
+    stateBadge.textContent = STATE_TEXT[name];
+  }
+
+  let ws = null;
+  let attempt = 0;
+  let stableTimer = 0;
+  let pingTimer = 0;
+  let welcomed = 0; // how many times the server said welcome: more than one is a reconnect
+
+  function send(frame) {
+    if (!ws || ws.readyState !== WebSocket.OPEN) return false;
+    ws.send(JSON.stringify(frame));
+    return true;
+  }
+
+  function connect() {
+    setState(welcomed ? "offline" : "connecting");
+    const socket = new WebSocket((location.protocol === "https:" ? "wss://" : "ws://") + location.host + "/ws/agent/");
+    ws = socket;
+    socket.onopen = () => {
+      stableTimer = setTimeout(() => (attempt = 0), STABLE_MS);
+      pingTimer = setInterval(() => send({ type: "ping" }), PING_MS);
+    };
+    socket.onmessage = (event) => {
+      let frame;
+      try {
+        frame = JSON.parse(event.data);
+      } catch (e) {
+        return;
+      }
+      const handler = handlers[frame.type];
+      if (handler) handler(frame);
+    };
+    socket.onclose = () => {
+      if (ws !== socket) return;
+      ws = null;
+      clearTimeout(stableTimer);
+      clearInterval(pingTimer);
+      setState("offline");
+      // Jittered exponential backoff: random(0, min(30 s, 0.5 s * 2^attempt)).
+      const delay = Math.random() * Math.min(30000, 500 * Math.pow(2, attempt));
+      attempt += 1;
+      setTimeout(connect, delay);
+    };
+  }
+
+  // What every page does with the frames; the page's own handlers come on top.
+  const statusPicker = $('[data-testid="agent-status"]');
+  const handlers = {
+    welcome(frame) {
+      welcomed += 1;
+      setState("online");
+      if (frame.agent && frame.agent.status) statusPicker.value = frame.agent.status === "online" ? "online" : "away";
+      statusPicker.disabled = false;
+      if (page.welcome) page.welcome(frame, welcomed > 1);
+    },
+    status(frame) {
+      statusPicker.value = frame.status === "online" ? "online" : "away";
+    },
+    error(frame) {
+      if (page.error && page.error(frame)) return;
+      showError(frame.message || "Something went wrong.");
+    },
+  };
+  statusPicker.addEventListener("change", () => send({ type: "status", status: statusPicker.value }));
+
+  // After a reconnect, events sent meanwhile are lost: take the parts that
+  // events keep current from a fresh render of this page.
+  async function refreshFromServer(selectors) {
+    const response = await fetch(location.href, { credentials: "same-origin", headers: { Accept: "text/html" } });
+    if (!response.ok || response.redirected) return false;
+    const fresh = new DOMParser().parseFromString(await response.text(), "text/html");
+    for (const selector of selectors) {
+      const next = $(selector, fresh);
+      const current = $(selector);
+      if (next && current) {
+        const node = document.importNode(next, true);
+        localTimes(node);
+        current.replaceWith(node);
+      }
+    }
+    return true;
+  }
+
+  function setPill(node, field, value) {
+    if (!node) return;
+    node.setAttribute("data-" + field, value);
+    node.textContent = (LABELS[field] || {})[value] || value;
+  }
+
+  // ---- the ticket list ----
+
+  function ticketListPage() {
+    const limit = Number(body.getAttribute("data-limit")) || 100;
+    let list = $('[data-testid="ticket-list"]');
+    let refreshing = null; // events held while the list is re-read after a reconnect
+
+    function row(id) {
+      return $(`[data-testid="ticket-row"][data-ticket-id="${Number(id)}"]`, list);
+    }
+
+    function buildRow(t) {
+      const link = el("a", { href: `/desk/tickets/${t.id}/`, dir: "auto" });
+      return el(
+        "tr",
+        { "data-testid": "ticket-row", "data-ticket-id": String(t.id) },
+        el("td", { class: "col-id", text: String(t.id) }),
+        el("td", { class: "col-subject" }, link),
+        el("td", { class: "col-customer", dir: "auto" }),
+        el("td", { class: "col-status" }, el("span", { class: "pill" })),
+        el("td", { class: "col-priority" }, el("span", { class: "pill" })),
+        el("td", { class: "col-team" }),
+        el("td", { class: "col-assignee" }),
+        el("td", { class: "col-updated" }, el("time")),
+      );
+    }
+
+    function fill(tr, t, event) {
+      if (t.subject !== undefined) $(".col-subject a", tr).textContent = t.subject || "(no subject)";
+      if (t.customer) $(".col-customer", tr).textContent = t.customer.name || "(anonymous)";
+      if (t.status) setPill($(".col-status .pill", tr), "status", t.status);
+      if (t.priority) setPill($(".col-priority .pill", tr), "priority", t.priority);
+      if (t.team !== undefined) $(".col-team", tr).textContent = TEAMS[t.team] || "";
+      if (t.assignee !== undefined) {
+        const cell = $(".col-assignee", tr);
+        cell.textContent = "";
+        cell.append(t.assignee ? t.assignee.name : el("span", { class: "muted", text: "Unassigned" }));
+      }
+      if (t.updated_at) {
+        const time = $(".col-updated time", tr);
+        time.setAttribute("datetime", t.updated_at);
+        time.textContent = formatTime(t.updated_at);
+      }
+      if (event.message && !event.message.internal && event.message.author && event.message.author.kind === "customer") {
+        tr.classList.add("unread");
+      }
+      tr.classList.remove("flash");
+      void tr.offsetWidth; // restart the highlight animation
+      tr.classList.add("flash");
+    }
+
+    function apply(event) {
+      const t = event.ticket;
+      const existing = row(t.id);
+      if (event.removed) {
+        if (existing) existing.remove();
+      } else if (existing) {
+        fill(existing, t, event);
+      } else if (t.subject !== undefined) {
+        // Newest first: ids grow with creation, so a new row goes above the first older one.
+        const tr = buildRow(t);
+        fill(tr, t, event);
+        const older = Array.from(list.querySelectorAll('[data-testid="ticket-row"]')).find(
+          (r) => Number(r.getAttribute("data-ticket-id")) < t.id,
+        );
+        list.insertBefore(tr, older || null);
+        const rows = list.querySelectorAll('[data-testid="ticket-row"]');
+        for (let i = limit; i < rows.length; i += 1) rows[i].remove();
+      }
+      $('[data-testid="ticket-list-empty"]').hidden = !!list.querySelector('[data-testid="ticket-row"]');
+    }
+
+    return {
+      async welcome(frame, reconnected) {
+        if (!reconnected) return;
+        refreshing = [];
+        try {
+          await refreshFromServer(['[data-testid="ticket-list"]']);
+          list = $('[data-testid="ticket-list"]');
+        } finally {
+          const held = refreshing;
+          refreshing = null;
+          held.forEach(apply);
+        }
+      },
+      ticket(event) {
+        if (refreshing) refreshing.push(event);
+        else apply(event);
+      },
+    };
+  }
+
+  // ---- one ticket ----
+
+  function ticketDetailPage() {
+    const TICKET = Number(body.getAttribute("data-ticket"));
+    const MAX_CHARS = Number(body.getAttribute("data-max-chars")) || 5000;
+    const ME = Number(body.getAttribute("data-agent-id"));
+    const CUSTOMER = body.getAttribute("data-customer-name") || "Customer";
+    const MY_NAME = $(".me-name").textContent.trim();
+    const conversation = $('[data-testid="conversation"]');
+    const form = $('[data-testid="reply-form"]');
+    const replyBody = $('[data-testid="reply-body"]');
+    const replySend = $('[data-testid="reply-send"]');
+    const noteToggle = $('[data-testid="note-toggle"]');
+    const counter = $(".reply .counter");
+    const customerTyping = $('[data-testid="customer-typing"]');
+    const presenceBox = $('[data-testid="presence"]');
+
+    // Watermark: every message with seq <= have is on the page.
+    let have = Number(body.getAttribute("data-have")) || 0;
+    const seqs = new Set();
+    const ids = new Set();
+    for (const node of conversation.querySelectorAll('[data-testid="message"]')) {
+      seqs.add(Number(node.getAttribute("data-seq")));
+      ids.add(Number(node.getAttribute("data-id")));
+    }
+    let syncing = 0;
+    let syncUntil = 0;
+    let deliveredSeq = Number(body.getAttribute("data-customer-delivered-seq")) || 0;
+    let readSeq = Number(body.getAttribute("data-customer-read-seq")) || 0;
+    let receiptSent = 0;
+    let subscribed = false;
+    let removed = false;
+    const outbox = new Map(); // client_msg_id -> {body, internal}: in memory, resent on reconnect
+
+    function advance() {
+      while (seqs.has(have + 1)) have += 1;
+    }
+    function sync(afterSeq, untilSeq) {
+      const frame = { type: "sync", ticket: TICKET, after_seq: afterSeq };
+      if (untilSeq !== undefined) frame.until_seq = untilSeq;
+      if (!send(frame)) return;
+      syncing += 1;
+      syncUntil = Math.max(syncUntil, untilSeq === undefined ? Infinity : untilSeq);
+    }
+    function noteSeq(seq) {
+      seqs.add(seq);
+      if (seq > have + 1 && seq - 1 > syncUntil) sync(have, seq - 1);
+      advance();
+    }
+
+    // ---- rendering ----
+
+    function receiptState(node) {
+      const seq = Number(node.getAttribute("data-seq"));
+      if (!seq) return "sending";
+      if (seq <= readSeq) return "read";
+      if (seq <= deliveredSeq) return "delivered";
+      return "sent";
+    }
+    const RECEIPT_TEXT = { sending: "Sending…", sent: "Sent", delivered: "Delivered", read: "Read" };
+    function renderReceipts() {
+      // Only public replies reach the customer, so only they get a mark.
+      for (const node of conversation.querySelectorAll('[data-author="agent"][data-internal="false"]')) {
+        const stateName = receiptState(node);
+        node.setAttribute("data-receipt", stateName);
+        const mark = $(".receipt", node);
+        if (mark) mark.textContent = RECEIPT_TEXT[stateName];
+      }
+    }
+
+    function messageNode(m) {
+      const kind = m.author.kind;
+      const meta = el("div", { class: "meta" });
+      if (kind === "agent") {
+        meta.append(el("span", { class: "avatar", "aria-hidden": "true", text: m.author.initials || "?" }));
+        meta.append(el("span", { class: "author", text: m.author.name || "Agent" }));
+      } else if (kind === "customer") {
+        meta.append(el("span", { class: "author", dir: "auto", text: CUSTOMER }));
+      } else {
+        meta.append(el("span", { class: "author", text: "System" }));
+      }
+      if (m.internal) meta.append(el("span", { class: "badge note", text: "Internal note" }));
+      meta.append(el("time", { datetime: m.created_at || null, text: formatTime(m.created_at) }));
+      meta.append(el("span", { class: "receipt", "data-testid": "read-mark" }));
+      return el(
+        "li",
+        {
+          class: "message",
+          "data-testid": "message",
+          "data-id": m.id ? String(m.id) : "",
+          "data-seq": m.seq ? String(m.seq) : "",
+          "data-author": kind,
+          "data-internal": m.internal ? "true" : "false",
+          "data-client-msg-id": m.client_msg_id || "",
+        },
+        meta,
+        el("div", { class: "body", dir: "auto", text: m.body }),
+      );
+    }
+
+    function place(node, seq) {
+      if (seq) {
+        for (const other of conversation.querySelectorAll('[data-testid="message"]')) {
+          const otherSeq = Number(other.getAttribute("data-seq"));
+          if (other !== node && (!otherSeq || otherSeq > seq)) {
+            conversation.insertBefore(node, other);
+            return;
+          }
+        }
+      }
+      conversation.append(node);
+    }
+
+    function pendingNode(clientMsgId) {
+      return Array.from(conversation.querySelectorAll('[data-testid="message"]')).find(
+        (n) => n.getAttribute("data-client-msg-id") === clientMsgId && !n.getAttribute("data-seq"),
+      );
+    }
+
+    function nearBottom() {
+      return window.innerHeight + window.scrollY >= document.body.scrollHeight - 120;
+    }
+    function scrollToEnd(force) {
+      if (force || nearBottom()) window.scrollTo(0, document.body.scrollHeight);
+    }
+
+    // ---- receipts: the customer's messages we have shown ----
+
+    function sendReceipt() {
+      if (!subscribed || document.visibilityState !== "visible") return;
+      let seq = 0;
+      for (const node of conversation.querySelectorAll('[data-author="customer"]')) {
+        seq = Math.max(seq, Number(node.getAttribute("data-seq")) || 0);
+      }
+      if (seq > receiptSent && send({ type: "receipt", ticket: TICKET, seq })) receiptSent = seq;
+    }
+    document.addEventListener("visibilitychange", sendReceipt);
+
+    // ---- presence and typing ----
+
+    let viewers = []; // other agents on this ticket: [{id, name, typing}]
+    const typingAgents = new Map(); // id -> {name, internal, timer}
+    function renderPresence() {
+      const others = viewers.filter((v) => v.id !== ME);
+      const typing = others.filter((v) => v.typing || typingAgents.has(v.id));
+      for (const [id, who] of typingAgents) if (!others.some((v) => v.id === id)) typing.push({ id, name: who.name });
+      const names = (list) => list.map((v) => v.name).join(", ");
+      if (typing.length) {
+        presenceBox.textContent = `Careful: ${names(typing)} ${typing.length > 1 ? "are" : "is"} typing on this ticket too.`;
+      } else if (others.length) {
+        presenceBox.textContent = `${names(others)} ${others.length > 1 ? "are" : "is"} also viewing this ticket.`;
+      }
+      presenceBox.hidden = !(typing.length || others.length);
+      presenceBox.setAttribute("data-typing", typing.length ? "true" : "false");
+    }
+
+    let customerTypingTimer = 0;
+    function hideCustomerTyping() {
+      clearTimeout(customerTypingTimer);
+      customerTyping.hidden = true;
+    }
+
+    let typingSentAt = 0;
+    let typingIdle = 0;
+    function typingInput() {
+      const now = Date.now();
+      if (now - typingSentAt > TYPING_REPEAT_MS) {
+        if (send({ type: "typing", ticket: TICKET, typing: true, internal: noteToggle.checked })) typingSentAt = now;
+      }
+      clearTimeout(typingIdle);
+      typingIdle = setTimeout(typingStop, TYPING_IDLE_MS);
+    }
+    function typingStop() {
+      clearTimeout(typingIdle);
+      if (!typingSentAt) return;
+      typingSentAt = 0;
+      send({ type: "typing", ticket: TICKET, typing: false, internal: noteToggle.checked });
+    }
+
+    // ---- the reply box ----
+
+    function renderComposer() {
+      const length = replyBody.value.length;
+      const over = length > MAX_CHARS;
+      counter.textContent = over ? `${length} / ${MAX_CHARS}: too long by ${length - MAX_CHARS}` : `${length} / ${MAX_CHARS}`;
+      counter.setAttribute("data-over", over ? "true" : "false");
+      const note = noteToggle.checked;
+      form.classList.toggle("note-mode", note);
+      replySend.textContent = note ? "Add note" : "Reply";
+      replyBody.placeholder = note
+        ? "Internal note: only agents see it… (Enter sends, Shift+Enter for a new line)"
+        : "Write a reply… (Enter sends, Shift+Enter for a new line)";
+      replySend.disabled = over || !replyBody.value.trim() || removed;
+    }
+
+    function transmit(clientMsgId) {
+      const entry = outbox.get(clientMsgId);
+      send({ type: "message.send", ticket: TICKET, client_msg_id: clientMsgId, body: entry.body, internal: entry.internal });
+    }
+
+    function submit() {
+      const text = replyBody.value;
+      if (!text.trim() || text.length > MAX_CHARS || removed) return;
+      const clientMsgId = newId();
+      const internal = noteToggle.checked;
+      outbox.set(clientMsgId, { body: text, internal });
+      const node = messageNode({ author: me(), body: text, internal, client_msg_id: clientMsgId });
+      place(node);
+      renderReceipts();
+      scrollToEnd(true);
+      replyBody.value = "";
+      typingStop();
+      renderComposer();
+      transmit(clientMsgId);
+    }
+    function me() {
+      const initials = MY_NAME.split(/\s+/)
+        .filter((word) => /^\p{L}/u.test(word))
+        .slice(0, 2)
+        .map((word) => word[0].toUpperCase())
+        .join("");
+      return { kind: "agent", name: MY_NAME, initials: initials || "?" };
+    }
+
+    form.addEventListener("submit", (event) => {
+      event.preventDefault();
+      submit();
+    });
+    replyBody.addEventListener("keydown", (event) => {
+      if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
+        event.preventDefault();
+        submit();
+      }
+    });
+    replyBody.addEventListener("input", () => {
+      renderComposer();
+      if (replyBody.value) typingInput();
+      else typingStop();
+    });
+    noteToggle.addEventListener("change", () => {
+      typingStop();
+      renderComposer();
+    });
+    renderComposer();
+    renderReceipts();
+
+    let retryTimer = 0;
+
+    return {
+      async welcome(frame, reconnected) {
+        subscribed = false;
+        syncing = 0;
+        syncUntil = 0;
+        send({ type: "subscribe", ticket: TICKET });
+        if (reconnected) await refreshFromServer([".ticket-side"]);
+      },
+      subscribed(frame) {
+        if (frame.ticket !== TICKET) return;
+        subscribed = true;
+        deliveredSeq = Math.max(deliveredSeq, frame.customer_delivered_seq || 0);
+        readSeq = Math.max(readSeq, frame.customer_read_seq || 0);
+        renderReceipts();
+        sync(have); // resume: what was stored while the page was not listening
+        for (const id of outbox.keys()) transmit(id);
+        sendReceipt();
+      },
+      message(m) {
+        if (m.ticket !== TICKET || ids.has(m.id)) return;
+        ids.add(m.id);
+        const pending = m.client_msg_id ? pendingNode(m.client_msg_id) : null;
+        const node = messageNode(m);
+        if (pending) {
+          outbox.delete(m.client_msg_id);
+          pending.replaceWith(node);
+        }
+        place(node, m.seq);
+        noteSeq(m.seq);
+        if (m.author.kind === "customer") hideCustomerTyping();
+        renderReceipts();
+        scrollToEnd(false);
+        sendReceipt();
+      },
+      ack(frame) {
+        if (frame.ticket !== TICKET) return;
+        const entry = outbox.get(frame.client_msg_id);
+        outbox.delete(frame.client_msg_id);
+        const pending = pendingNode(frame.client_msg_id);
+        if (ids.has(frame.id)) {
+          if (pending) pending.remove(); // the message frame came first
+          return;
+        }
+        ids.add(frame.id);
+        if (pending) {
+          pending.setAttribute("data-seq", String(frame.seq));
+          pending.setAttribute("data-id", String(frame.id));
+          const time = $("time", pending);
+          time.setAttribute("datetime", frame.created_at);
+          time.textContent = formatTime(frame.created_at);
+          place(pending, frame.seq);
+        } else if (entry) {
+          // Its bubble is gone (the page section was re-read): draw it again.
+          place(messageNode({ ...frame, author: me(), body: entry.body, internal: entry.internal }), frame.seq);
+        }
+        noteSeq(frame.seq);
+        renderReceipts();
+      },
+      synced(frame) {
+        if (frame.ticket !== TICKET) return;
+        const before = have;
+        have = Math.max(have, frame.through);
+        syncing = Math.max(0, syncing - 1);
+        if (syncing === 0) syncUntil = 0;
+        advance();
+        if (frame.last_seq > have && have > before) sync(have); // the next page of a long history
+        sendReceipt();
+      },
+      receipt(frame) {
+        if (frame.ticket !== TICKET) return;
+        deliveredSeq = Math.max(deliveredSeq, frame.customer_delivered_seq || 0);
+        readSeq = Math.max(readSeq, frame.customer_read_seq || 0);
+        renderReceipts();
+      },
+      typing(frame) {
+        if (frame.ticket !== TICKET || !frame.who) return;
+        if (frame.who.kind === "customer") {
+          clearTimeout(customerTypingTimer);
+          customerTyping.hidden = !frame.typing;
+          customerTyping.textContent = `${frame.who.name || CUSTOMER} is typing…`;
+          if (frame.typing) customerTypingTimer = setTimeout(hideCustomerTyping, TYPING_SHOW_MS);
+          return;
+        }
+        if (frame.who.id === ME) return;
+        const known = typingAgents.get(frame.who.id);
+        if (known) clearTimeout(known.timer);
+        if (frame.typing) {
+          const timer = setTimeout(() => {
+            typingAgents.delete(frame.who.id);
+            renderPresence();
+          }, TYPING_SHOW_MS);
+          typingAgents.set(frame.who.id, { name: frame.who.name, internal: frame.internal, timer });
+        } else {
+          typingAgents.delete(frame.who.id);
+        }
+        renderPresence();
+      },
+      presence(frame) {
+        if (frame.ticket !== TICKET) return;
+        viewers = frame.viewers || [];
+        renderPresence();
+      },
+      ticket(event) {
+        const t = event.ticket;
+        if (t.id !== TICKET) return;
+        if (event.removed) {
+          removed = true;
+          $('[data-testid="ticket-removed"]').hidden = false;
+          renderComposer();
+          return;
+        }
+        if (t.status) setPill($('[data-testid="ticket-status"]'), "status", t.status);
+        if (t.priority) setPill($('[data-testid="ticket-priority"]'), "priority", t.priority);
+        if (t.team !== undefined) $('[data-testid="ticket-team"]').textContent = TEAMS[t.team] || "";
+        if (t.assignee !== undefined) {
+          $('[data-testid="ticket-assignee"]').textContent = t.assignee ? t.assignee.name : "Unassigned";
+        }
+        if (t.customer_read_seq !== undefined) {
+          deliveredSeq = Math.max(deliveredSeq, t.customer_delivered_seq || 0);
+          readSeq = Math.max(readSeq, t.customer_read_seq || 0);
+          renderReceipts();
+        }
+      },
+      pong(frame) {
+        const lastSeq = (frame.tickets || {})[String(TICKET)];
+        // A higher last_seq than we hold means a notification was lost.
+        if (lastSeq > have && !syncing) sync(have);
+      },
+      error(frame) {
+        const entry = frame.client_msg_id ? outbox.get(frame.client_msg_id) : null;
+        if (!entry) return false;
+        if (frame.code === "rate_limited") {
+          const wait = Math.max(1, Math.ceil(frame.retry_after || 5));
+          showError(`Sending too fast: your message goes out in ${wait} s.`);
+          clearTimeout(retryTimer);
+          retryTimer = setTimeout(() => outbox.forEach((_, id) => transmit(id)), wait * 1000);
+          return true;
+        }
+        // Refused: put the text back so nothing typed is lost.
+        outbox.delete(frame.client_msg_id);
+        const pending = pendingNode(frame.client_msg_id);
+        if (pending) pending.remove();
+        replyBody.value = replyBody.value.trim() ? entry.body + "\n" + replyBody.value : entry.body;
+        noteToggle.checked = entry.internal;
+        renderComposer();
+        showError(frame.message || "The message was not sent.");
+        return true;
+      },
+    };
+  }
+
+  localTimes();
+  const page = PAGE === "ticket-list" ? ticketListPage() : PAGE === "ticket-detail" ? ticketDetailPage() : {};
+  for (const type of ["subscribed", "message", "ack", "synced", "receipt", "typing", "presence", "ticket", "pong"]) {
+    if (page[type]) handlers[type] = page[type];
+  }
+  connect();
+})();

@@ -1,0 +1,124 @@
+"""Tell connected desk and widget clients that a ticket changed.
+
+Services call ``notify_on_commit`` and nothing else does: the event leaves
+only once the change is committed. The database is the truth and the channel
+layer a best-effort nudge; a lost event costs a client a resync, never a
+message (docs/protocol.md). Consumers re-check every event against what their
+user may see before passing it on.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, Literal
+
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+from django.db import transaction
+
+from helpdesk.tickets.models import Message, Ticket
+
+log = logging.getLogger(__name__)
+
+MANAGERS_GROUP = "desk.managers"
+# The one handler name (consumer method ``desk_event``) for ticket events.
+EVENT_TYPE = "desk.event"
+
+Change = Literal["opened", "message", "assigned", "status", "priority", "category", "receipt"]
+
+
+def team_group(team_id: int) -> str:
+    return f"desk.team.{team_id}"
+
+
+def agent_group(agent_id: int) -> str:
+    return f"desk.agent.{agent_id}"
+
+
+def customer_group(customer_id: int) -> str:
+    return f"desk.customer.{customer_id}"
+
+
+def viewers_group(ticket_id: int) -> str:
+    """Agents with the ticket open: presence and typing go here."""
+    return f"desk.viewers.{ticket_id}"
+
+
+def initials(name: str) -> str:
+    letters = [word[0] for word in name.split() if word[:1].isalpha()]
+    return "".join(letters[:2]).upper() or "?"
+
+
+def message_payload(message: Message) -> dict[str, Any]:
+    agent = message.author_agent
+    name = agent.display_name if agent is not None else ""
+    return {
+        "ticket": message.ticket_id,
+        "id": message.pk,
+        "seq": message.seq,
+        "author": {"kind": message.author_kind, "name": name, "initials": initials(name) if name else ""},
+        "body": message.body,
+        "internal": message.internal,
+        "created_at": message.created_at.isoformat(),
+        "client_msg_id": message.client_msg_id or "",
+    }
+
+
+def ticket_payload(ticket: Ticket) -> dict[str, Any]:
+    assignee = ticket.assignee
+    return {
+        "id": ticket.pk,
+        "subject": ticket.subject,
+        "status": ticket.status,
+        "priority": ticket.priority,
+        "channel": ticket.channel,
+        "team": ticket.team_id,
+        "assignee": {"id": assignee.pk, "name": assignee.display_name} if assignee else None,
+        "customer": {"id": ticket.customer_id, "name": str(ticket.customer)},
+        "last_seq": ticket.last_seq,
+        "customer_delivered_seq": ticket.customer_delivered_seq,
+        "customer_read_seq": ticket.customer_read_seq,
+        "agent_read_seq": ticket.agent_read_seq,
+        "updated_at": ticket.updated_at.isoformat(),
+    }
+
+
+def notify_on_commit(
+    ticket: Ticket,
+    change: Change,
+    *,
+    message: Message | None = None,
+    also_teams: tuple[int, ...] = (),
+    also_agents: tuple[int, ...] = (),
+) -> None:
+    """After commit, send one event about ``ticket`` to every group that may
+    care: its team, managers, its assignee, and the customer's widgets unless
+    the change is internal. ``also_*`` reach those who just lost the ticket,
+    so their consumers can tell them it is gone."""
+    event = {
+        "type": EVENT_TYPE,
+        "change": change,
+        "ticket": ticket_payload(ticket),
+        "message": message_payload(message) if message is not None else None,
+    }
+    groups = {MANAGERS_GROUP, team_group(ticket.team_id), *map(team_group, also_teams), *map(agent_group, also_agents)}
+    if ticket.assignee_id:
+        groups.add(agent_group(ticket.assignee_id))
+    if not (message is not None and message.internal):
+        groups.add(customer_group(ticket.customer_id))
+    transaction.on_commit(lambda: _send(sorted(groups), event))
+
+
+def _send(groups: list[str], event: dict[str, Any]) -> None:
+    layer = get_channel_layer()
+    if layer is None:
+        return
+    try:
+        async_to_sync(_send_all)(layer, groups, event)
+    except Exception:  # the change is committed; clients will resync
+        log.warning("ticket %s: event not sent", event["ticket"]["id"], exc_info=True)
+
+
+async def _send_all(layer: Any, groups: list[str], event: dict[str, Any]) -> None:
+    for group in groups:
+        await layer.group_send(group, event)
