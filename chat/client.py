@@ -100,27 +100,24 @@ class _Ticket:
 class _Outgoing:
     frame: dict[str, Any]
     ack: asyncio.Future[dict[str, Any]]
-    first_sent_at: float
 
 
 class ChatClient:
     """What both kinds share. Subclasses say how to open a connection and what
     to do right after ``welcome``."""
 
-    author_kind: str
-
     def __init__(self, base_url: str, *, origin: str, ping_seconds: float = PING_SECONDS):
         self.base_url = base_url.rstrip("/")
         self.origin = origin
         self.ping_seconds = ping_seconds
         self.welcome: dict[str, Any] = {}
+        self.connected = False  # open, and welcomed
         self.connections = 0  # successful opens, for tests of reconnects
+        self.last_problem = ""  # why the last connection failed, for diagnostics
         self.duplicates_ignored = 0  # message frames for a message already held
         self.errors: list[dict[str, Any]] = []
         self._tickets: dict[int, _Ticket] = {}
         self._outbox: dict[str, _Outgoing] = {}
-        self.connected = False
-        self.last_problem = ""  # why the last connection failed or ended, for diagnostics
         self._ws: ClientConnection | None = None
         self._changed = asyncio.Condition()
         self._fatal: BaseException | None = None
@@ -143,6 +140,7 @@ class ChatClient:
             raise TimeoutError(f"not connected after {timeout}s; last problem: {self.last_problem}") from None
 
     async def close(self) -> None:
+        """Disconnect for good; a ``send`` still waiting for its ack is cancelled."""
         self._closing = True
         if self._ws is not None:
             await self._ws.close()
@@ -150,6 +148,8 @@ class ChatClient:
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+        for outgoing in self._outbox.values():
+            outgoing.ack.cancel()
 
     @property
     def ticket_ids(self) -> list[int]:
@@ -194,7 +194,7 @@ class ChatClient:
         client_msg_id = str(uuid.uuid4())
         frame = {"type": "message.send", "client_msg_id": client_msg_id, **frame}
         ack: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
-        self._outbox[client_msg_id] = _Outgoing(frame, ack, time.monotonic())
+        self._outbox[client_msg_id] = _Outgoing(frame, ack)
         await self._send_frame(frame)
         return await asyncio.shield(ack)
 
@@ -373,8 +373,6 @@ class CustomerClient(ChatClient):
     """A shop customer's widget: a session over HTTP, then ``/ws/widget/``.
     Reconnects resume the same visitor with its ``visitor_token``."""
 
-    author_kind = "customer"
-
     def __init__(
         self,
         base_url: str,
@@ -420,8 +418,6 @@ class AgentClient(ChatClient):
     """A signed-in agent's desk tab on ``/ws/agent/``, with the desk's session
     cookie. Follows the tickets it subscribes to (all new ones with
     ``auto_subscribe``); ``tickets`` holds the newest ``ticket`` event of each."""
-
-    author_kind = "agent"
 
     def __init__(
         self,

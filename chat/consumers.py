@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections import deque
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, TypeVar
 from urllib.parse import parse_qs
@@ -74,9 +75,11 @@ class TokenBucket:
         return (1 - self.tokens) / self.rate
 
 
-def _limited(wait: float) -> ProtocolError:
+def _limited(wait: float, client_msg_id: str | None = None) -> ProtocolError:
+    """Names the refused message, if it was one, so the client can resend it."""
+    extra = {"client_msg_id": client_msg_id} if client_msg_id else {}
     return ProtocolError(
-        "rate_limited", "You are sending too fast; wait a moment.", retry_after=max(1, round(wait + 0.5))
+        "rate_limited", "You are sending too fast; wait a moment.", retry_after=max(1, round(wait + 0.5)), **extra
     )
 
 
@@ -100,12 +103,20 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         # Every frame counts here: typing, pings and syncs included.
         self.frames = TokenBucket(per_minute * 10, burst=min(per_minute * 10, 100))
         self.groups_joined: set[str] = set()
+        self.recent_events: deque[str] = deque(maxlen=256)
         await super().websocket_connect(message)
 
     async def join(self, group: str) -> None:
         if group not in self.groups_joined:
             await self.channel_layer.group_add(group, self.channel_name)
             self.groups_joined.add(group)
+
+    def first_copy(self, event: Mapping[str, Any]) -> bool:
+        """False for an event already handled: one sent to several of our groups."""
+        if event["id"] in self.recent_events:
+            return False
+        self.recent_events.append(event["id"])
+        return True
 
     async def leave(self, group: str) -> None:
         if group in self.groups_joined:
@@ -118,9 +129,9 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
         try:
-            if wait := self.frames.take():
-                raise _limited(wait)
             inbound = schemas.parse(text_data, declared=self.declared, max_bytes=settings.CHAT_MAX_FRAME_BYTES)
+            if wait := self.frames.take():
+                raise _limited(wait, inbound.data.get("client_msg_id"))
             # The type was checked against the declared list, so this names one of our handlers.
             await getattr(self, "on_" + inbound.type.replace(".", "_"))(**inbound.data)
         except ProtocolError as problem:
@@ -133,7 +144,7 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
                 "too_long", f"A message can have at most {limit} characters.", client_msg_id=client_msg_id
             )
         if wait := self.sends.take():
-            raise _limited(wait)
+            raise _limited(wait, client_msg_id)
 
     async def send_posted(self, posted: PostedMessage) -> None:
         payload = notify.message_payload(posted.message)
@@ -444,7 +455,7 @@ class AgentConsumer(ChatConsumer):
     # Events from the channel layer.
 
     async def desk_event(self, event: dict[str, Any]) -> None:
-        if not await self.refresh_scope():
+        if not self.first_copy(event) or not await self.refresh_scope():
             return
         ticket, message = event["ticket"], event["message"]
         if not self.may_see(ticket):

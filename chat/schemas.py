@@ -198,6 +198,7 @@ def conversation_summary(ticket: Mapping[str, Any]) -> dict[str, Any]:
         "status": ticket["status"],
         "channel": ticket["channel"],
         "last_seq": ticket["last_seq"],
+        "read_seq": ticket["agent_read_seq"],
     }
 
 

@@ -11,6 +11,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.templatetags.static import static
 
+from chat.origins import widget_origin_allowed
 from frontend.demo import demo_shop_get, demo_shop_url_for, desk_origin_for
 from helpdesk.tickets.models import Agent, EventKind, Message, Ticket, TicketChannel, TicketPriority, TicketStatus
 from helpdesk.tickets.notify import initials
@@ -101,6 +102,6 @@ def demo_shop(request: HttpRequest) -> HttpResponse:
             "widget_config": {"identity": demo.identity} if demo.identity else {},
             "page_origin": page_origin,
             # The desk refuses widget sessions from origins it does not list.
-            "origin_allowed": page_origin in settings.WIDGET_ALLOWED_ORIGINS,
+            "origin_allowed": widget_origin_allowed(page_origin),
         },
     )

@@ -23,14 +23,14 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
 
 class StrictInputSerializer(serializers.Serializer):
     """Input that rejects keys it does not declare, so a misspelt or read-only
-    field is an error instead of being silently ignored."""
+    field is an error instead of being silently ignored. Works nested too."""
 
-    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
-        if isinstance(self.initial_data, Mapping):
-            unknown = sorted(set(self.initial_data) - set(self.fields))
+    def to_internal_value(self, data: Any) -> Any:
+        if isinstance(data, Mapping):
+            unknown = sorted(set(data) - set(self.fields))
             if unknown:
                 raise ValidationError({key: ["Unknown field."] for key in unknown})
-        return attrs
+        return super().to_internal_value(data)
 
 
 class KeysetPagination(CursorPagination):

@@ -30,14 +30,14 @@ def _show_key_once(request: HttpRequest, shop: Shop, raw_key: str) -> None:
 class ShopAdmin(admin.ModelAdmin):
     list_display = ("slug", "name", "currency", "api_key_prefix", "created_at")
     search_fields = ("slug", "name")
-    readonly_fields = ("api_key_prefix", "created_at")
+    readonly_fields = ("api_key_prefix", "widget_secret", "created_at")
     actions = ("rotate_api_key",)
 
     def get_fields(self, request: HttpRequest, obj: Shop | None = None) -> tuple[str, ...]:
         # The digest never appears; a new shop gets its key when saved.
         if obj is None:
             return ("slug", "name", "currency")
-        return ("slug", "name", "currency", "api_key_prefix", "created_at")
+        return ("slug", "name", "currency", "api_key_prefix", "widget_secret", "created_at")
 
     def save_model(self, request: HttpRequest, obj: Shop, form: ModelForm, change: bool) -> None:
         if change:

@@ -26,4 +26,5 @@ def identity_hmac(*, secret: str, external_id: str) -> str:
 def identity_valid(*, secret: str, external_id: str, mac: str) -> bool:
     if not secret or not external_id or not mac:
         return False
-    return hmac.compare_digest(identity_hmac(secret=secret, external_id=external_id), mac.lower())
+    expected = identity_hmac(secret=secret, external_id=external_id).encode()
+    return hmac.compare_digest(expected, mac.lower().encode())

@@ -10,6 +10,7 @@ user may see before passing it on.
 from __future__ import annotations
 
 import logging
+import uuid
 from typing import Any, Literal
 
 from asgiref.sync import async_to_sync
@@ -97,6 +98,8 @@ def notify_on_commit(
     so their consumers can tell them it is gone."""
     event = {
         "type": EVENT_TYPE,
+        # A consumer in several of the groups gets several copies; the id lets it keep one.
+        "id": uuid.uuid4().hex,
         "change": change,
         "ticket": ticket_payload(ticket),
         "message": message_payload(message) if message is not None else None,

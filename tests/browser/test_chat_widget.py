@@ -6,16 +6,17 @@ from __future__ import annotations
 import os
 import re
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 from django.conf import settings
 from django.test import Client
-from playwright.sync_api import expect
+from playwright.sync_api import BrowserContext, Page, expect
 
+from helpdesk.customers.models import Shop
 from helpdesk.tickets.models import Agent, Message, Ticket
-from tests.factories import make_agent, make_customer, make_shop, make_team
+from tests.factories import make_agent, make_customer, make_shop, make_team, make_ticket
 from tests.servers import Daphne, StaticSite, free_port
 
 pytestmark = pytest.mark.browser
@@ -42,11 +43,16 @@ def write_shop_page(folder: Path, desk: str, *, shop: str = "demo") -> None:
 
 
 @pytest.fixture
-def shop_site(tmp_path) -> Iterator[StaticSite]:
+def shop_folder(tmp_path) -> Path:
+    """The shop site's files; a test writes its page once it knows the desk's URL."""
     folder = tmp_path / "shop"
     folder.mkdir()
-    site = StaticSite(folder)
-    site.folder = folder  # type: ignore[attr-defined]
+    return folder
+
+
+@pytest.fixture
+def shop_site(shop_folder) -> Iterator[StaticSite]:
+    site = StaticSite(shop_folder)
     yield site
     site.stop()
 
@@ -66,28 +72,30 @@ def agent(transactional_db) -> Agent:
     return make_agent("lena", teams=(make_team("general"),))
 
 
-def signed_in_page(browser, base: str, agent: Agent):
-    """A second browser context holding the agent's desk session cookie."""
-    client = Client()
-    client.force_login(agent.user)
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
-    context.add_cookies(
-        [
-            {
-                "name": settings.SESSION_COOKIE_NAME,
-                "value": client.cookies[settings.SESSION_COOKIE_NAME].value,
-                "url": base,
-            }
-        ]
-    )
-    page = context.new_page()
-    page.set_default_timeout(15_000)
-    return page
+@pytest.fixture
+def signed_in(browser) -> Iterator[Callable[[str, Agent], Page]]:
+    """Opens a page in a new browser context holding the agent's desk session cookie."""
+    contexts: list[BrowserContext] = []
+
+    def open_page(base: str, agent: Agent) -> Page:
+        client = Client()
+        client.force_login(agent.user)
+        cookie = client.cookies[settings.SESSION_COOKIE_NAME].value
+        context = browser.new_context(viewport={"width": 1280, "height": 900})
+        contexts.append(context)
+        context.add_cookies([{"name": settings.SESSION_COOKIE_NAME, "value": cookie, "url": base}])
+        page = context.new_page()
+        page.set_default_timeout(15_000)
+        return page
+
+    yield open_page
+    for context in contexts:
+        context.close()
 
 
-def test_a_customer_and_an_agent_chat_live(desk_server, shop_site, agent, browser, page):
-    write_shop_page(shop_site.folder, desk_server)
-    desk = signed_in_page(browser, desk_server, agent)
+def test_a_customer_and_an_agent_chat_live(desk_server, shop_site, shop_folder, agent, signed_in, page):
+    write_shop_page(shop_folder, desk_server)
+    desk = signed_in(desk_server, agent)
 
     # The agent opens the desk: their open websocket makes the desk "online".
     desk.goto(desk_server + "/desk/")
@@ -182,11 +190,10 @@ def test_a_customer_and_an_agent_chat_live(desk_server, shop_site, agent, browse
     expect(messages).to_have_count(2)
     expect(messages.nth(0)).to_have_attribute("data-state", re.compile("delivered|read"))
     expect(page.get_by_test_id("prechat-name")).to_be_hidden()
-    desk.context.close()
 
 
-def test_a_message_over_the_limit_stays_in_the_composer(desk_server, shop_site, agent, page):
-    write_shop_page(shop_site.folder, desk_server)
+def test_a_message_over_the_limit_stays_in_the_composer(desk_server, shop_site, shop_folder, agent, page):
+    write_shop_page(shop_folder, desk_server)
 
     page.goto(shop_site.url + "/index.html")
     page.get_by_test_id("launcher").click()
@@ -266,3 +273,94 @@ def test_a_shop_customer_signed_in_on_the_demo_shop_chats_as_themselves(demo_des
     ticket = Ticket.objects.get()
     assert ticket.customer == dana
     assert ticket.channel == "email"
+
+
+def test_a_message_written_while_the_desk_is_down_is_sent_when_it_is_back(
+    shop_site, shop_folder, agent, signed_in, page
+):
+    port = free_port()
+    env = {"WIDGET_ALLOWED_ORIGINS": shop_site.url, "CHANNEL_LAYER_PREFIX": f"test-browser-{uuid.uuid4().hex[:8]}"}
+    server = Daphne(port=port, env=env).start()
+    try:
+        write_shop_page(shop_folder, server.url)
+        desk = signed_in(server.url, agent)
+        desk.goto(server.url + "/desk/")
+        expect(desk.get_by_test_id("connection-state")).to_have_attribute("data-state", "online")
+        page.goto(shop_site.url + "/index.html")
+        page.get_by_test_id("launcher").click()
+        page.get_by_test_id("prechat-name").fill("Noa")
+        page.get_by_test_id("prechat-email").fill("noa@example.com")
+        page.get_by_test_id("prechat-submit").click()
+        expect(page.get_by_test_id("composer")).to_be_visible()
+
+        server.kill()
+        expect(desk.get_by_test_id("connection-state")).to_have_attribute("data-state", "offline")
+        page.get_by_test_id("composer").fill("Sent while you were down")
+        page.get_by_test_id("composer").press("Enter")
+        mine = page.get_by_test_id("message")
+        expect(mine).to_have_attribute("data-state", "sending")
+        # The outbox is in localStorage: a reload keeps the message, still unsent.
+        page.reload()
+        page.get_by_test_id("launcher").click()
+        expect(mine).to_have_text(re.compile("Sent while you were down"))
+        expect(mine).to_have_attribute("data-state", "sending")
+
+        server = Daphne(port=port, env=env).start()
+        # Both reconnect with backoff; the widget resends, the desk re-reads its list.
+        expect(mine).to_have_attribute("data-state", re.compile("delivered|read"), timeout=45_000)
+        expect(desk.get_by_test_id("ticket-row")).to_have_count(1, timeout=45_000)
+        expect(desk.get_by_test_id("connection-state")).to_have_attribute("data-state", "online")
+        assert list(Message.objects.values_list("body", flat=True)) == ["Sent while you were down"]
+    finally:
+        server.stop()
+
+
+def test_two_agents_on_one_ticket_see_each_other(desk_server, agent, signed_in):
+    customer = make_customer(Shop.objects.get(slug="demo"), name="Dana Cohen")
+    ticket = make_ticket(customer, make_team("general"), body="My tent has a hole")
+    other = make_agent("omer", teams=(make_team("general"),))
+    lena = signed_in(desk_server, agent)
+    omer = signed_in(desk_server, other)
+
+    lena.goto(f"{desk_server}/desk/tickets/{ticket.pk}/")
+    expect(lena.get_by_test_id("connection-state")).to_have_attribute("data-state", "online")
+    expect(lena.get_by_test_id("presence")).to_be_hidden()
+    omer.goto(f"{desk_server}/desk/tickets/{ticket.pk}/")
+
+    expect(lena.get_by_test_id("presence")).to_contain_text("Omer is also viewing this ticket")
+    expect(omer.get_by_test_id("presence")).to_contain_text("Lena is also viewing this ticket")
+    omer.get_by_test_id("reply-body").press_sequentially("We will send")
+    expect(lena.get_by_test_id("presence")).to_contain_text("Omer is typing")
+    shot(lena, "desk-collision")
+    omer.close()
+    expect(lena.get_by_test_id("presence")).to_be_hidden()
+
+
+def test_a_long_conversation_comes_back_in_pages_after_a_reload(desk_server, shop_site, shop_folder, agent, page):
+    write_shop_page(shop_folder, desk_server)
+    page.goto(shop_site.url + "/index.html")
+    page.get_by_test_id("launcher").click()
+    page.get_by_test_id("prechat-name").fill("Noa")
+    page.get_by_test_id("prechat-email").fill("noa@example.com")
+    page.get_by_test_id("prechat-submit").click()
+    page.get_by_test_id("composer").fill("First question")
+    page.get_by_test_id("composer").press("Enter")
+    expect(page.get_by_test_id("message")).to_have_attribute("data-seq", "1")
+
+    # Given 249 more messages (a replay sends 200 at most), every third an internal note.
+    ticket = Ticket.objects.get()
+    Message.objects.bulk_create(
+        Message(
+            ticket=ticket, seq=seq, author_kind="agent", author_agent=agent, body=f"line {seq}", internal=seq % 3 == 0
+        )
+        for seq in range(2, 251)
+    )
+    Ticket.objects.filter(pk=ticket.pk).update(last_seq=250)
+
+    page.reload()
+    page.get_by_test_id("launcher").click()
+
+    public = 1 + sum(1 for seq in range(2, 251) if seq % 3)
+    expect(page.get_by_test_id("message")).to_have_count(public, timeout=20_000)
+    expect(page.get_by_test_id("message").last).to_have_attribute("data-seq", "250")
+    expect(page.locator('[data-testid="message"][data-seq="3"]')).to_have_count(0)  # a note

@@ -4,6 +4,7 @@ consumers run ORM calls on other threads)."""
 
 from __future__ import annotations
 
+import copy
 import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
@@ -25,7 +26,10 @@ DESK_ORIGIN = "http://127.0.0.1"
 @pytest.fixture(autouse=True)
 def chat_settings(settings):
     settings.WIDGET_ALLOWED_ORIGINS = [SHOP_ORIGIN]
-    settings.CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+    if "CONFIG" in settings.CHANNEL_LAYERS["default"]:  # Redis: a namespace of its own per test
+        layer = copy.deepcopy(settings.CHANNEL_LAYERS)
+        layer["default"]["CONFIG"]["prefix"] = f"test-{uuid.uuid4().hex[:8]}"
+        settings.CHANNEL_LAYERS = layer
     return settings
 
 
@@ -96,6 +100,7 @@ def db(func: Callable[..., T]) -> Callable[..., Awaitable[T]]:
     connection afterwards, so the test database can be dropped at the end."""
 
     def run(*args: Any, **kwargs: Any) -> T:
+        connections.close_all()  # one a previous test's clean-up may have cut
         try:
             return func(*args, **kwargs)
         finally:

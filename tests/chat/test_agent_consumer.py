@@ -205,6 +205,8 @@ async def test_read_marks_travel_both_ways(shop, lena):
     await receive_until(desk, "ack")
     await customer.send_json_to({"type": "receipt", "ticket": ticket_id, "seq": 2, "read": False})
     delivered = await receive_until(desk, "receipt")
+    while delivered["customer_delivered_seq"] == 0:  # the echo of the agent's own read mark
+        delivered = await receive_until(desk, "receipt")
     assert (delivered["customer_delivered_seq"], delivered["customer_read_seq"]) == (2, 0)
     await customer.send_json_to({"type": "receipt", "ticket": ticket_id, "seq": 99, "read": True})
     read = await receive_until(desk, "receipt")
@@ -236,3 +238,20 @@ async def test_a_deactivated_agent_is_disconnected_at_the_next_event(shop, lena,
     await db(deactivate)()
     await desk.send_json_to({"type": "subscribe", "ticket": 1})
     assert (await desk.receive_output(timeout=3))["type"] == "websocket.close"
+
+
+async def test_an_agent_in_several_of_a_tickets_groups_gets_each_event_once(shop, lena):
+    customer, ticket_id = await customer_opens_chat()
+    ticket = await db(Ticket.objects.get)(pk=ticket_id)
+    await db(ticket_assign)(ticket=ticket, actor=None, assignee=lena)  # her team's ticket, and hers
+    desk = await agent_connect(await db(agent_cookie)(lena))
+    await receive_until(desk, "welcome")
+    await desk.send_json_to({"type": "subscribe", "ticket": ticket_id})
+    await receive_until(desk, "subscribed")
+
+    await customer.send_json_to({"type": "message.send", "client_msg_id": new_id(), "body": "Any news?"})
+    frames = await drain(desk)
+
+    assert [f["type"] for f in frames if f["type"] in ("ticket", "message")] == ["ticket", "message"]
+    await desk.disconnect()
+    await customer.disconnect()

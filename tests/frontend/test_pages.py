@@ -207,3 +207,14 @@ def test_home_leaves_out_the_demo_shop_when_it_is_off(settings, db):
     settings.DEMO_SHOP_PAGE = False
 
     assert "/demo/shop/" not in Client().get("/").content.decode()
+
+
+def test_the_demo_shop_warns_when_the_desk_does_not_allow_its_origin(settings, demo_shop):
+    settings.DEMO_SHOP_PAGE = True
+    settings.WIDGET_ALLOWED_ORIGINS = ["http://localhost:8000"]
+
+    allowed = Client().get("/demo/shop/", HTTP_HOST="localhost:8000").content.decode()
+    refused = Client().get("/demo/shop/", HTTP_HOST="127.0.0.1:8000").content.decode()
+
+    assert "WIDGET_ALLOWED_ORIGINS" not in allowed
+    assert "WIDGET_ALLOWED_ORIGINS" in refused

@@ -13,6 +13,8 @@
   const TYPING_SHOW_MS = 6000;
   const TYPING_IDLE_MS = 2000;
   const TYPING_REPEAT_MS = 3000;
+  const RECEIPT_DELAY_MS = 300; // receipts for a burst of messages go as one frame
+  const SYNC_STALE_MS = 15000; // a sync unanswered this long was lost (e.g. rate limited)
 
   const body = document.body;
   const PAGE = body.getAttribute("data-page");
@@ -209,6 +211,7 @@
       if (event.message && !event.message.internal && event.message.author && event.message.author.kind === "customer") {
         tr.classList.add("unread");
       }
+      if (event.change === "receipt") return; // read marks change nothing on the list
       tr.classList.remove("flash");
       void tr.offsetWidth; // restart the highlight animation
       tr.classList.add("flash");
@@ -280,8 +283,9 @@
       seqs.add(Number(node.getAttribute("data-seq")));
       ids.add(Number(node.getAttribute("data-id")));
     }
-    let syncing = 0;
-    let syncUntil = 0;
+    let syncing = 0; // syncs in flight
+    let syncAt = 0; // when the last one was sent
+    let syncUntil = 0; // the highest seq they will fill (Infinity: to the newest)
     let deliveredSeq = Number(body.getAttribute("data-customer-delivered-seq")) || 0;
     let readSeq = Number(body.getAttribute("data-customer-read-seq")) || 0;
     let receiptSent = 0;
@@ -297,7 +301,14 @@
       if (untilSeq !== undefined) frame.until_seq = untilSeq;
       if (!send(frame)) return;
       syncing += 1;
+      syncAt = Date.now();
       syncUntil = Math.max(syncUntil, untilSeq === undefined ? Infinity : untilSeq);
+    }
+    // Forget syncs that were never answered and ask again from the watermark.
+    function resync() {
+      syncing = 0;
+      syncUntil = 0;
+      sync(have);
     }
     function noteSeq(seq) {
       seqs.add(seq);
@@ -392,6 +403,15 @@
       if (seq > receiptSent && send({ type: "receipt", ticket: TICKET, seq })) receiptSent = seq;
     }
     document.addEventListener("visibilitychange", sendReceipt);
+    let receiptTimer = 0;
+    function queueReceipt() {
+      if (!receiptTimer) {
+        receiptTimer = setTimeout(() => {
+          receiptTimer = 0;
+          sendReceipt();
+        }, RECEIPT_DELAY_MS);
+      }
+    }
 
     // ---- presence and typing ----
 
@@ -400,7 +420,6 @@
     function renderPresence() {
       const others = viewers.filter((v) => v.id !== ME);
       const typing = others.filter((v) => v.typing || typingAgents.has(v.id));
-      for (const [id, who] of typingAgents) if (!others.some((v) => v.id === id)) typing.push({ id, name: who.name });
       const names = (list) => list.map((v) => v.name).join(", ");
       if (typing.length) {
         presenceBox.textContent = `Careful: ${names(typing)} ${typing.length > 1 ? "are" : "is"} typing on this ticket too.`;
@@ -501,6 +520,12 @@
     renderComposer();
     renderReceipts();
 
+    function markRemoved() {
+      removed = true;
+      $('[data-testid="ticket-removed"]').hidden = false;
+      renderComposer();
+    }
+
     let retryTimer = 0;
 
     return {
@@ -535,7 +560,7 @@
         if (m.author.kind === "customer") hideCustomerTyping();
         renderReceipts();
         scrollToEnd(false);
-        sendReceipt();
+        if (!syncing) queueReceipt(); // a replay ends with synced, which sends it
       },
       ack(frame) {
         if (frame.ticket !== TICKET) return;
@@ -603,15 +628,19 @@
       presence(frame) {
         if (frame.ticket !== TICKET) return;
         viewers = frame.viewers || [];
+        for (const [id, who] of typingAgents) {
+          if (!viewers.some((v) => v.id === id)) {
+            clearTimeout(who.timer);
+            typingAgents.delete(id); // they left
+          }
+        }
         renderPresence();
       },
       ticket(event) {
         const t = event.ticket;
         if (t.id !== TICKET) return;
         if (event.removed) {
-          removed = true;
-          $('[data-testid="ticket-removed"]').hidden = false;
-          renderComposer();
+          markRemoved();
           return;
         }
         if (t.status) setPill($('[data-testid="ticket-status"]'), "status", t.status);
@@ -629,18 +658,30 @@
       pong(frame) {
         const lastSeq = (frame.tickets || {})[String(TICKET)];
         // A higher last_seq than we hold means a notification was lost.
-        if (lastSeq > have && !syncing) sync(have);
+        if (lastSeq > have) {
+          if (!syncing) sync(have);
+          else if (Date.now() - syncAt > SYNC_STALE_MS) resync();
+        }
       },
       error(frame) {
-        const entry = frame.client_msg_id ? outbox.get(frame.client_msg_id) : null;
-        if (!entry) return false;
         if (frame.code === "rate_limited") {
+          // The limit counts every frame, so the error may not say which was refused:
+          // afterwards resend every unacked message and any unanswered sync.
           const wait = Math.max(1, Math.ceil(frame.retry_after || 5));
-          showError(`Sending too fast: your message goes out in ${wait} s.`);
+          if (outbox.size) showError(`Sending too fast: your message goes out in ${wait} s.`);
           clearTimeout(retryTimer);
-          retryTimer = setTimeout(() => outbox.forEach((_, id) => transmit(id)), wait * 1000);
+          retryTimer = setTimeout(() => {
+            outbox.forEach((_, id) => transmit(id));
+            if (syncing) resync();
+          }, wait * 1000);
           return true;
         }
+        if (frame.code === "not_found" && frame.ticket === TICKET) {
+          markRemoved(); // it moved out of this agent's teams
+          return true;
+        }
+        const entry = frame.client_msg_id ? outbox.get(frame.client_msg_id) : null;
+        if (!entry) return false;
         // Refused: put the text back so nothing typed is lost.
         outbox.delete(frame.client_msg_id);
         const pending = pendingNode(frame.client_msg_id);

@@ -29,6 +29,8 @@
   const TYPING_SHOW_MS = 6000;
   const TYPING_IDLE_MS = 2000;
   const TYPING_REPEAT_MS = 3000;
+  const RECEIPT_DELAY_MS = 300; // receipts for a burst of messages go as one frame
+  const SYNC_STALE_MS = 15000; // a sync unanswered this long was lost (e.g. rate limited)
 
   // ---- storage: localStorage per shop, memory when it is unavailable ----
 
@@ -89,6 +91,7 @@
       seqs: new Set(), // seqs held (for moving `have` over them)
       ids: new Set(), // message ids held (merge by id)
       syncing: 0, // syncs in flight
+      syncAt: 0, // when the last one was sent
       syncUntil: 0, // highest seq they will fill (Infinity: to the newest)
       readSeq: 0, // agents read the customer's messages up to here
       othersSeq: 0, // newest message from the desk (agent or system)
@@ -263,9 +266,12 @@ button { font: inherit; cursor: pointer; }
     const a = state.availability;
     if (!a) return;
     ui.availability.setAttribute("data-online", a.online ? "true" : "false");
+    const email = state.customer && state.customer.email;
     ui.availability.textContent = a.online
       ? ["We're online", describeWait(a.expected_reply_seconds)].filter(Boolean).join(" · ")
-      : "We're away right now. Leave your email and we'll reply by email.";
+      : email
+        ? `We're away right now. We'll reply by email to ${email}.`
+        : "We're away right now. Leave your email and we'll reply by email.";
   }
 
   function openConversation() {
@@ -401,9 +407,9 @@ button { font: inherit; cursor: pointer; }
   }
 
   function pendingNode(clientMsgId) {
-    return ui.log.querySelector(`[data-client-msg-id="${CSS_escape(clientMsgId)}"]`);
+    return ui.log.querySelector(`[data-client-msg-id="${cssEscape(clientMsgId)}"]`);
   }
-  function CSS_escape(value) {
+  function cssEscape(value) {
     return window.CSS && CSS.escape ? CSS.escape(value) : String(value).replace(/["\\]/g, "\\$&");
   }
 
@@ -541,6 +547,7 @@ button { font: inherit; cursor: pointer; }
     if (untilSeq !== undefined) frame.until_seq = untilSeq;
     if (!send(frame)) return;
     view.syncing += 1;
+    view.syncAt = Date.now();
     view.syncUntil = Math.max(view.syncUntil, untilSeq === undefined ? Infinity : untilSeq);
   }
 
@@ -549,6 +556,13 @@ button { font: inherit; cursor: pointer; }
     view.seqs.add(seq);
     if (seq > view.have + 1 && seq - 1 > view.syncUntil) syncFrom(view.have, seq - 1);
     advance();
+  }
+
+  // Forget syncs that were never answered and ask again from the watermark.
+  function resync() {
+    view.syncing = 0;
+    view.syncUntil = 0;
+    syncFrom(view.have);
   }
 
   function switchTo(ticket) {
@@ -570,6 +584,16 @@ button { font: inherit; cursor: pointer; }
 
   function visible() {
     return state.open && document.visibilityState === "visible";
+  }
+
+  let receiptTimer = 0;
+  function queueReceipts() {
+    if (!receiptTimer) {
+      receiptTimer = setTimeout(() => {
+        receiptTimer = 0;
+        sendReceipts();
+      }, RECEIPT_DELAY_MS);
+    }
   }
 
   // Only the desk's messages need receipts: "delivered" when they arrive,
@@ -676,6 +700,8 @@ button { font: inherit; cursor: pointer; }
       const ticket = chooseConversation();
       if (ticket !== null && ticket !== view.ticket) switchTo(ticket);
       else syncFrom(view.have); // resume: fetch what arrived while we were away
+      const current = state.conversations.get(view.ticket);
+      if (current && current.read_seq) HANDLERS.receipt({ ticket: view.ticket, read_seq: current.read_seq });
       for (const entry of outbox) outboxSend(entry);
       renderPanels();
     },
@@ -691,6 +717,7 @@ button { font: inherit; cursor: pointer; }
       state.prechatDone = true;
       store.set("prechat", true);
       clearError("prechat");
+      renderAvailability();
       renderPanels();
       if (state.open) ui.composer.focus();
     },
@@ -767,7 +794,7 @@ button { font: inherit; cursor: pointer; }
         }
       }
       scrollToEnd();
-      sendReceipts();
+      if (!view.syncing) queueReceipts(); // a replay ends with synced, which sends them
     },
 
     synced(frame) {
@@ -805,44 +832,50 @@ button { font: inherit; cursor: pointer; }
         const ticket = Number(id);
         if (ticket > (view.ticket || 0)) switchTo(ticket);
         // A higher last_seq than we hold means a notification was lost.
-        else if (ticket === view.ticket && lastSeq > view.have && !view.syncing) syncFrom(view.have);
+        else if (ticket === view.ticket && lastSeq > view.have) {
+          if (!view.syncing) syncFrom(view.have);
+          else if (Date.now() - view.syncAt > SYNC_STALE_MS) resync();
+        }
       }
     },
 
     error(frame) {
-      const entry = frame.client_msg_id ? outbox.find((e) => e.client_msg_id === frame.client_msg_id) : null;
+      const fields = frame.fields || {};
       if (frame.code === "rate_limited") {
+        // The limit counts every frame, so the error may not say which was refused:
+        // afterwards resend every unacked message and any unanswered sync.
         const wait = Math.max(1, Math.ceil(frame.retry_after || 5));
-        showError("message", `You're sending messages too quickly. We'll send yours in ${wait} s.`);
+        if (outbox.length) showError("message", `You're sending messages too quickly. We'll send yours in ${wait} s.`);
         clearTimeout(retryTimer);
         retryTimer = setTimeout(() => {
           clearError("message");
           for (const e of outbox) outboxSend(e);
+          if (view.syncing) resync();
         }, wait * 1000);
         return;
       }
+      const entry = frame.client_msg_id ? outboxDrop(frame.client_msg_id) : null;
       if (entry) {
-        outboxDrop(entry.client_msg_id);
+        // Refused for good: the text goes back to the composer, nothing typed is lost.
         restoreToComposer(entry);
-      }
-      const fields = frame.fields || {};
-      if (!entry && !ui.prechat.hidden && (fields.name || fields.email || fields.order_number)) {
+        if (frame.code === "closed" || frame.code === "not_found") {
+          const c = state.conversations.get(entry.ticket);
+          if (c) c.status = "closed";
+          showError("message", "This conversation has ended. Send your message again to start a new one.");
+        } else if (frame.code === "too_long") {
+          showError("message", `Your message is too long: at most ${state.limits.max_chars} characters. It is still in the box below.`);
+        } else if (fields.email) {
+          // Away, and no address to answer by email yet: ask for it.
+          state.prechatDone = false;
+          state.customer = Object.assign({}, state.customer, { email: "" });
+          showFieldErrors(fields);
+          showError("prechat", fields.email[0] || frame.message);
+        } else {
+          showError("message", frame.message || "Your message was not sent.");
+        }
+      } else if (!ui.prechat.hidden && (fields.name || fields.email || fields.order_number)) {
         showFieldErrors(fields);
         showError("prechat", frame.message || "Please check your details.");
-        return;
-      }
-      if (frame.code === "closed" || frame.code === "not_found") {
-        const c = state.conversations.get(entry ? entry.ticket : view.ticket);
-        if (c) c.status = "closed";
-        showError("message", "This conversation has ended. Send your message again to start a new one.");
-      } else if (frame.code === "too_long") {
-        showError("message", `Your message is too long: at most ${state.limits.max_chars} characters. It is still in the box below.`);
-      } else if (fields.email && entry) {
-        // Away, and no address to answer by email yet: ask for it, keep the message.
-        state.prechatDone = false;
-        state.customer = Object.assign({}, state.customer, { email: "" });
-        showFieldErrors(fields);
-        showError("prechat", (fields.email || [])[0] || frame.message);
       } else {
         showError("message", frame.message || "Something went wrong.");
       }

@@ -102,10 +102,12 @@ def test_shop_create_prints_the_key_once_and_stores_its_digest(db):
     out, _ = run("shop_create", "acme", "Acme Outdoor", "--currency", "usd")
 
     shop = Shop.objects.get(slug="acme")
-    raw_key = out.strip().splitlines()[-1]
+    lines = out.strip().splitlines()
+    raw_key = lines[lines.index("API key, shown only now; store it in the shop's settings:") + 1]
     assert (shop.name, shop.currency) == ("Acme Outdoor", "USD")
     assert shop.api_key_digest == api_key_digest(raw_key)
     assert raw_key not in {shop.api_key_digest, shop.api_key_prefix}
+    assert lines[-1] == shop.widget_secret  # for signing logged-in customers in the chat
 
 
 @pytest.mark.parametrize(

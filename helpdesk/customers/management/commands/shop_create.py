@@ -36,3 +36,5 @@ class Command(BaseCommand):
         self.stdout.write(self.style.SUCCESS(f"Created shop {shop.slug} ({shop.name}, {shop.currency})."))
         self.stdout.write("API key, shown only now; store it in the shop's settings:")
         self.stdout.write(raw_key)
+        self.stdout.write("Widget secret, to sign logged-in customers for the chat (also on the shop's admin page):")
+        self.stdout.write(shop.widget_secret)
