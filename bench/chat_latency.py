@@ -81,6 +81,7 @@ class Result:
     duplicated: int = 0
     redelivered: int = 0  # frames for a message the receiver already held (merged away)
     latencies: list[float] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)  # why sends failed, once each
     elapsed: float = 0.0  # first send to last receipt
 
     def percentile(self, q: float) -> float:
@@ -268,9 +269,14 @@ async def drive(
     return sent
 
 
+def acked(sent: list[Sent]) -> list[Sent]:
+    return [s for s in sent if s.message_id is not None]
+
+
 def measure(result: Result, sent: list[Sent], received: Callable[[Sent], float | None]) -> None:
     result.sent = len(sent)
-    result.acked = sum(1 for s in sent if s.message_id is not None)
+    result.acked = len(acked(sent))
+    result.errors = sorted({s.error for s in sent if s.error})
     first = min(s.started_at for s in sent)
     last = first
     for record in sent:
@@ -299,11 +305,9 @@ async def desk_run(servers: list[str], pairs: list[Pair], messages: int, duratio
         [partial(a.subscribe, p.ticket, timeout=60) for a, p in zip(agents, pairs, strict=True)],
         CONNECT_CONCURRENCY,
     )
-    cid_of: dict[tuple[int, int], str] = {}
 
     async def send(pair: int, body: str) -> tuple[str, int]:
         ack = await customers[pair].send(body, ticket=pairs[pair].ticket)
-        cid_of[(pair, ack["id"])] = ack["client_msg_id"]
         return ack["client_msg_id"], ack["id"]
 
     try:
@@ -313,11 +317,10 @@ async def desk_run(servers: list[str], pairs: list[Pair], messages: int, duratio
             return [{m.id: m for m in a.messages(p.ticket)} for a, p in zip(agents, pairs, strict=True)]
 
         deadline = time.monotonic() + grace
-        while time.monotonic() < deadline and any(
-            s.message_id not in held_now[s.pair] for held_now in [held()] for s in sent if s.message_id is not None
-        ):
-            await asyncio.sleep(0.2)
         holding = held()
+        while time.monotonic() < deadline and any(s.message_id not in holding[s.pair] for s in acked(sent)):
+            await asyncio.sleep(0.2)
+            holding = held()
 
         def received(s: Sent) -> float | None:
             message = holding[s.pair].get(s.message_id or -1)
@@ -387,10 +390,8 @@ async def baseline_run(url: str, pairs: int, messages: int, duration: float, gra
 
         sent = await drive(pairs, messages, duration, send, grace)
         deadline = time.monotonic() + grace
-        while time.monotonic() < deadline and any(
-            s.message_id not in agents[s.pair].received for s in sent if s.message_id is not None
-        ):
-            await asyncio.sleep(0.1)
+        while time.monotonic() < deadline and any(s.message_id not in agents[s.pair].received for s in acked(sent)):
+            await asyncio.sleep(0.2)
 
         def received(s: Sent) -> float | None:
             return agents[s.pair].received.get(s.message_id or -1)
@@ -408,8 +409,10 @@ async def baseline_run(url: str, pairs: int, messages: int, duration: float, gra
 
 
 def print_table(results: list[Result]) -> None:
-    header = ("system", "pairs", "sent", "acked", "stored", "delivered", "lost", "dup", "p50 ms", "p99 ms", "msgs/s")
+    # redeliv: frames for a message the agent already held (merged by id);
     # msgs/s: messages delivered per second, from the first send to the last receipt.
+    header = ["system", "pairs", "sent", "acked", "stored", "delivered", "lost", "dup", "redeliv"]
+    header += ["p50 ms", "p99 ms", "msgs/s"]
     rows = [
         (
             r.system,
@@ -420,6 +423,7 @@ def print_table(results: list[Result]) -> None:
             str(r.delivered),
             str(r.lost),
             str(r.duplicated),
+            str(r.redelivered),
             f"{r.percentile(50):.1f}",
             f"{r.percentile(99):.1f}",
             f"{r.delivered / r.elapsed:.0f}" if r.elapsed else "-",
@@ -429,6 +433,9 @@ def print_table(results: list[Result]) -> None:
     widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
     for row in [header, *rows]:
         print("  ".join(cell.rjust(w) for cell, w in zip(row, widths, strict=True)))
+    for r in results:
+        for error in r.errors:
+            print(f"{r.system} {r.pairs}: a send failed: {error}")
     print()
     by_pairs: dict[int, dict[str, Result]] = {}
     for r in results:
@@ -453,17 +460,20 @@ def main() -> None:
     parser.add_argument("--servers", type=int, default=1, help="daphne processes; agents use the next one (default: 1)")
     parser.add_argument(
         "--database-url",
-        default=os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/helpdesk_bench"),
-        help="PostgreSQL server; the database named here is DROPPED and created (default: helpdesk_bench)",
+        default=os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/"),
+        help="the PostgreSQL server (default: $DATABASE_URL, else the local one); its database name is ignored",
+    )
+    parser.add_argument(
+        "--database-name", default="helpdesk_bench", help="the bench's own database, DROPPED and created on every run"
     )
     parser.add_argument("--redis-url", default=os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"))
     args = parser.parse_args()
-    if not urlsplit(args.database_url).path.strip("/"):
-        parser.error("--database-url must name a database")
+    # Never the database of the URL: $DATABASE_URL may well be one that matters.
+    database_url = urlunsplit(urlsplit(args.database_url)._replace(path="/" + args.database_name))
     logs = Path(tempfile.mkdtemp(prefix="chat-bench-"))
 
-    database_create(args.database_url)
-    env = desk_env(args.database_url, args.redis_url)
+    database_create(database_url)
+    env = desk_env(database_url, args.redis_url)
     subprocess.run([sys.executable, "manage.py", "migrate", "--no-input", "-v0"], cwd=ROOT, env=env, check=True)
     # Django here only seeds and checks; its notifications need not reach anyone.
     os.environ.update({k: env[k] for k in ("DJANGO_SETTINGS_MODULE", "DJANGO_SECRET_KEY", "DATABASE_URL")})
@@ -498,13 +508,13 @@ def main() -> None:
         results.append(desk)
 
         print(f"{n} pairs: baseline relay...", flush=True)
-        schema_create(args.database_url, range(1, n + 1))
+        schema_create(database_url, range(1, n + 1))
         port = free_port()
         relay = spawn(
             [
                 sys.executable,
                 str(ROOT / "bench" / "baseline_relay.py"),
-                *("--port", str(port), "--database-url", args.database_url),
+                *("--port", str(port), "--database-url", database_url),
             ],
             env,
             logs / f"baseline-{n}.log",
@@ -514,7 +524,7 @@ def main() -> None:
             base = asyncio.run(baseline_run(f"ws://127.0.0.1:{port}", n, args.messages, args.duration, args.grace))
         finally:
             stop(relay)
-        baseline_check(base, args.database_url)
+        baseline_check(base, database_url)
         results.append(base)
 
     print()

@@ -28,6 +28,7 @@ import urllib.request
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any, Self, TypeVar
 
 from websockets.asyncio.client import ClientConnection, connect
@@ -252,8 +253,9 @@ class ChatClient:
             self._changed.notify_all()
 
     async def _ping_loop(self, ws: ClientConnection) -> None:
+        # Jittered, so clients that connected together (a restart) do not ping together.
         while True:
-            await asyncio.sleep(self.ping_seconds)
+            await asyncio.sleep(self.ping_seconds * random.uniform(0.75, 1.25))
             await self._send_frame({"type": "ping"}, ws)
 
     async def _send_frame(self, frame: dict[str, Any], ws: ClientConnection | None = None) -> None:
@@ -317,8 +319,11 @@ class ChatClient:
         self.errors.append(frame)
         log.info("%s: error frame %s", type(self).__name__, frame)
         if frame["code"] == "rate_limited":
-            # It may not say which frame was refused: send every unacked message again later.
-            self._later(frame.get("retry_after", 1), self._resend_outbox)
+            # Resend the refused message later; when the error does not name one
+            # (a frame other than message.send was refused), the whole outbox.
+            refused = self._outbox.get(frame.get("client_msg_id") or "")
+            resend = partial(self._send_frame, refused.frame) if refused else self._resend_outbox
+            self._later(frame.get("retry_after", 1), resend)
             return
         outgoing = self._outbox.pop(frame.get("client_msg_id") or "", None)
         if outgoing is not None:

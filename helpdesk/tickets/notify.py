@@ -9,6 +9,7 @@ user may see before passing it on.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import uuid
 from typing import Any, Literal
@@ -123,5 +124,5 @@ def _send(groups: list[str], event: dict[str, Any]) -> None:
 
 
 async def _send_all(layer: Any, groups: list[str], event: dict[str, Any]) -> None:
-    for group in groups:
-        await layer.group_send(group, event)
+    # Concurrently: each group_send is several Redis round trips.
+    await asyncio.gather(*(layer.group_send(group, event) for group in groups))

@@ -53,6 +53,16 @@ def desks(transactional_db, desk_env) -> Iterator[tuple[Daphne, Daphne]]:
 
 
 @pytest.fixture
+def slow_desk(transactional_db, desk_env) -> Iterator[Daphne]:
+    """One daphne allowing a burst of 10 messages, then one a second."""
+    desk = Daphne(env={**desk_env, "CHAT_RATE_LIMIT_PER_MINUTE": "60"})
+    try:
+        yield desk.start()
+    finally:
+        desk.stop()
+
+
+@pytest.fixture
 def agent(transactional_db) -> Agent:
     """An agent of the general team, where widget chats open."""
     make_shop("acme")
@@ -220,3 +230,28 @@ def test_a_gap_is_filled_by_a_sync_up_to_the_missing_seq(desks, agent, agent_ses
     ticket, customer_held = asyncio.run(scenario())
 
     assert_holds_exactly(customer_held, conversation(ticket))
+
+
+def test_messages_refused_by_the_rate_limit_are_resent_and_stored_once(slow_desk, agent_session):
+    async def scenario() -> tuple[int, list[ChatMessage], list[str]]:
+        # Given a customer in a conversation
+        desk = await AgentClient(slow_desk.url, session_id=agent_session).start()
+        customer = await CustomerClient(slow_desk.url, shop="acme", origin=SHOP_ORIGIN).start()
+        ticket = (await customer.send("message 0"))["ticket"]
+
+        # When they send faster than the limit allows
+        async with asyncio.timeout(TIMEOUT):
+            await asyncio.gather(*(customer.send(f"message {i}", ticket) for i in range(1, 14)))
+
+        # Then every message is acknowledged after the refused ones were resent
+        await customer.wait_until(lambda: customer.have(ticket) == 14, TIMEOUT)
+        held, codes = customer.messages(ticket), [e["code"] for e in customer.errors]
+        await asyncio.gather(customer.close(), desk.close())
+        return ticket, held, codes
+
+    ticket, customer_held, error_codes = asyncio.run(scenario())
+
+    assert "rate_limited" in error_codes
+    stored = conversation(ticket)
+    assert sorted(m.body for m in stored) == sorted(f"message {i}" for i in range(14))
+    assert_holds_exactly(customer_held, stored)
