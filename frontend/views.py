@@ -4,6 +4,8 @@ and hand over to static/desk/desk.js, which keeps them live over /ws/agent/
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -13,9 +15,18 @@ from django.templatetags.static import static
 
 from chat.origins import widget_origin_allowed
 from frontend.demo import demo_shop_get, demo_shop_url_for, desk_origin_for
+from helpdesk.customers.selectors import customer_context
 from helpdesk.tickets.models import Agent, EventKind, Message, Ticket, TicketChannel, TicketPriority, TicketStatus
 from helpdesk.tickets.notify import initials
-from helpdesk.tickets.selectors import agent_for_user, team_list, ticket_detail, ticket_list
+from helpdesk.tickets.selectors import (
+    agent_for_user,
+    queue_filter,
+    queues_for,
+    team_list,
+    ticket_detail,
+    ticket_list,
+    ticket_queue_counts,
+)
 
 TICKET_LIST_LIMIT = 100
 # Display labels for the stable values live events carry; desk.js shows these.
@@ -42,13 +53,27 @@ def _agent(request: HttpRequest) -> Agent:
 @login_required
 def desk_ticket_list(request: HttpRequest) -> HttpResponse:
     agent = _agent(request)
-    tickets = list(ticket_list(agent=agent)[:TICKET_LIST_LIMIT])
+    queues = queues_for(agent)
+    queue = next((q for q in queues if q.value == request.GET.get("queue")), None)
+    tickets_qs = ticket_list(agent=agent)
+    if queue is not None:
+        tickets_qs = tickets_qs.filter(queue_filter(agent=agent, queue=queue))
+    tickets = list(tickets_qs[:TICKET_LIST_LIMIT])
+    counts = ticket_queue_counts(agent=agent)
     # Live `ticket` events name the team by id; the page turns ids into names.
     teams = {team.pk: team.name for team in team_list()}
     return render(
         request,
         "frontend/desk/ticket_list.html",
-        {"agent": agent, "tickets": tickets, "teams": teams, "labels": LABELS, "limit": TICKET_LIST_LIMIT},
+        {
+            "agent": agent,
+            "tickets": tickets,
+            "teams": teams,
+            "labels": LABELS,
+            "limit": TICKET_LIST_LIMIT,
+            "queue": queue,
+            "queues": [(q, counts[q.value]) for q in queues],
+        },
     )
 
 
@@ -57,6 +82,23 @@ def _author(message: Message) -> dict[str, str]:
     agent = message.author_agent
     name = agent.display_name if agent is not None else ""
     return {"name": name, "initials": initials(name) if name else ""}
+
+
+def duration_text(delta: timedelta | None) -> str:
+    """A short human duration, two units at most: "45 s", "12 min", "3 h 5 min", "2 d 4 h"."""
+    if delta is None:
+        return ""
+    seconds = max(0, int(delta.total_seconds()))
+    days, rest = divmod(seconds, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes, seconds = divmod(rest, 60)
+    if days:
+        return f"{days} d {hours} h" if hours else f"{days} d"
+    if hours:
+        return f"{hours} h {minutes} min" if minutes else f"{hours} h"
+    if minutes:
+        return f"{minutes} min"
+    return f"{seconds} s"
 
 
 @login_required
@@ -69,6 +111,7 @@ def desk_ticket_detail(request: HttpRequest, ticket_id: int) -> HttpResponse:
     messages = list(ticket.messages.all())
     rows = [(message, _author(message)) for message in messages]
     opened = next((e for e in ticket.events.all() if e.kind == EventKind.OPENED), None)
+    panel = customer_context(agent=agent, ticket=ticket)
     return render(
         request,
         "frontend/desk/ticket_detail.html",
@@ -83,6 +126,8 @@ def desk_ticket_detail(request: HttpRequest, ticket_id: int) -> HttpResponse:
             "max_chars": settings.CHAT_MAX_MESSAGE_CHARS,
             "labels": LABELS,
             "teams": {team.pk: team.name for team in team_list()},
+            "panel": panel,
+            "past_tickets": [(past, duration_text(past.first_response)) for past in panel.past_tickets],
         },
     )
 

@@ -81,6 +81,12 @@ class TicketViewSet(viewsets.GenericViewSet):
         page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
         return self.get_paginated_response(TicketSerializer(page, many=True).data)
 
+    @extend_schema(responses={200: {"type": "object", "additionalProperties": {"type": "integer"}}})
+    @action(detail=False, methods=["get"], filter_backends=[], pagination_class=None)
+    def queues(self, request: Request) -> Response:
+        """How many tickets each of the inbox queues holds for the signed-in agent."""
+        return Response(selectors.ticket_queue_counts(agent=request.agent))
+
     @extend_schema(responses=TicketDetailSerializer)
     def retrieve(self, request: Request, pk: str) -> Response:
         return self._detail(pk)

@@ -54,12 +54,16 @@ class TicketFilter(filters.FilterSet):
     team = filters.ModelChoiceFilter(queryset=selectors.team_list(), to_field_name="slug", help_text="Team slug.")
     assignee = AssigneeFilter(method="filter_assignee")
     customer = IdFilter(field_name="customer_id", help_text="Customer id.")
+    queue = filters.ChoiceFilter(choices=selectors.Queue.choices, method="filter_queue", help_text="An inbox queue.")
     created_after = filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
     created_before = filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
 
     class Meta:
         model = Ticket
         fields: list[str] = []
+
+    def filter_queue(self, queryset: QuerySet[Ticket], name: str, value: str) -> QuerySet[Ticket]:
+        return queryset.filter(selectors.queue_filter(agent=self.request.agent, queue=selectors.Queue(value)))
 
     def filter_category(self, queryset: QuerySet[Ticket], name: str, value: str) -> QuerySet[Ticket]:
         return queryset.filter(category=TicketCategory.UNSORTED if value == NONE else value)

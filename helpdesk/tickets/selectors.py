@@ -9,7 +9,7 @@ from statistics import median
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.core.cache import cache
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Count, Prefetch, Q, QuerySet, TextChoices
 from django.utils import timezone
 
 from helpdesk.tickets.hours import hours_parse
@@ -22,6 +22,7 @@ from helpdesk.tickets.models import (
     Ticket,
     TicketChannel,
     TicketEvent,
+    TicketStatus,
 )
 
 # Below this many first responses in a week the widget shows the configured estimate.
@@ -142,3 +143,47 @@ def _reply_estimate() -> int:
     )
     seconds = [int(s) for s in recent if isinstance(s, int | float)]
     return int(median(seconds)) if len(seconds) >= MIN_REPLY_SAMPLES else settings.CHAT_DEFAULT_REPLY_SECONDS
+
+
+class Queue(TextChoices):
+    """The inbox's fixed views of the agent's tickets."""
+
+    MINE = "mine", "Mine"
+    UNASSIGNED = "unassigned", "Unassigned"
+    TEAMS = "teams", "My teams"
+    ALL = "all", "All"
+    WAITING = "waiting", "Waiting on customer"
+    SOLVED = "solved", "Solved recently"
+
+
+# "Solved recently" looks back this far.
+SOLVED_RECENTLY = timedelta(days=7)
+_WORKING = (TicketStatus.NEW, TicketStatus.OPEN, TicketStatus.PENDING)
+
+
+def queue_filter(*, agent: Agent, queue: Queue, now: datetime | None = None) -> Q:
+    """Tickets of one queue, within what ``ticket_list`` already limits the agent to."""
+    if queue == Queue.MINE:
+        return Q(assignee=agent, status__in=_WORKING)
+    if queue == Queue.UNASSIGNED:
+        return Q(assignee__isnull=True, status__in=(TicketStatus.NEW, TicketStatus.OPEN))
+    if queue == Queue.TEAMS:
+        return Q(team__in=agent.teams.all(), status__in=_WORKING)
+    if queue == Queue.WAITING:
+        return Q(status=TicketStatus.PENDING)
+    if queue == Queue.SOLVED:
+        return Q(status=TicketStatus.SOLVED, solved_at__gte=(now or timezone.now()) - SOLVED_RECENTLY)
+    return Q(status__in=_WORKING)
+
+
+def queues_for(agent: Agent) -> list[Queue]:
+    return [q for q in Queue if q != Queue.ALL or agent.is_manager]
+
+
+def ticket_queue_counts(*, agent: Agent) -> dict[str, int]:
+    """How many tickets each of the agent's queues holds, in one query."""
+    now = timezone.now()
+    counts = Ticket.objects.filter(ticket_visibility(agent)).aggregate(
+        **{q.value: Count("pk", filter=queue_filter(agent=agent, queue=q, now=now)) for q in queues_for(agent)}
+    )
+    return {name: int(value or 0) for name, value in counts.items()}

@@ -101,6 +101,8 @@ def test_a_customer_and_an_agent_chat_live(desk_server, shop_site, shop_folder, 
     desk.goto(desk_server + "/desk/")
     expect(desk.get_by_test_id("connection-state")).to_have_attribute("data-state", "online")
     assert desk.get_by_test_id("ticket-row").count() == 0
+    unassigned = desk.locator('[data-testid="queue-count"][data-queue="unassigned"]')
+    expect(unassigned).to_have_text("0")
 
     # The customer opens the chat on the shop's own site.
     page.goto(shop_site.url + "/index.html")
@@ -128,6 +130,7 @@ def test_a_customer_and_an_agent_chat_live(desk_server, shop_site, shop_folder, 
     expect(row).to_have_count(1)
     expect(row).to_contain_text("Hello! Where is my tent?")
     expect(row).to_contain_text("Noa Levi")
+    expect(unassigned).to_have_text("1")  # the queue counts follow too
     shot(desk, "desk-list-live")
     row.get_by_role("link").click()
 

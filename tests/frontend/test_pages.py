@@ -10,7 +10,7 @@ from django.test import Client
 
 from helpdesk.customers.identity import identity_hmac
 from helpdesk.tickets.models import Agent, Ticket
-from helpdesk.tickets.services import ticket_note, ticket_reply
+from helpdesk.tickets.services import ticket_assign, ticket_note, ticket_reply
 from tests.factories import make_customer, make_order, make_shop, make_ticket
 
 DESK = "/desk/"
@@ -92,8 +92,8 @@ def test_the_list_query_count_does_not_grow_with_tickets(
         make_ticket(customer, logistics, subject=f"Question {n}")
     client = client_for(logistics_agent)
 
-    # session, user, agent, tickets (with customer, team, assignee, order), teams
-    with django_assert_num_queries(5):
+    # session, user, agent, tickets (with customer, team, assignee, order), queue counts, teams
+    with django_assert_num_queries(6):
         response = client.get(DESK)
 
     assert len(row_ids(response.content.decode())) == 5
@@ -218,3 +218,20 @@ def test_the_demo_shop_warns_when_the_desk_does_not_allow_its_origin(settings, d
 
     assert "WIDGET_ALLOWED_ORIGINS" not in allowed
     assert "WIDGET_ALLOWED_ORIGINS" in refused
+
+
+def test_queues_show_their_counts_and_a_queue_lists_only_its_tickets(logistics_agent, customer, logistics, returns):
+    mine = make_ticket(customer, logistics, subject="Mine")
+    ticket_assign(ticket=mine, actor=None, assignee=logistics_agent)
+    make_ticket(customer, logistics, subject="Nobody's")
+    make_ticket(customer, returns, subject="Another team's")
+    client = client_for(logistics_agent)
+
+    page = client.get(DESK, {"queue": "mine"}).content.decode()
+
+    assert row_ids(page) == [mine.pk]
+    assert 'data-queue="mine">1<' in page and 'data-queue="unassigned">1<' in page
+    assert 'data-queue="all"' not in page  # managers only
+    assert row_ids(client.get(DESK, {"queue": "nonsense"}).content.decode()) == row_ids(
+        client.get(DESK).content.decode()
+    )

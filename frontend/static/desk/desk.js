@@ -236,6 +236,21 @@
         for (let i = limit; i < rows.length; i += 1) rows[i].remove();
       }
       $('[data-testid="ticket-list-empty"]').hidden = !!list.querySelector('[data-testid="ticket-row"]');
+      scheduleRecount();
+    }
+
+    // Queue counts, and the rows of a queue view (whose membership events
+    // alone cannot tell), are re-read from the server shortly after changes.
+    const queue = body.getAttribute("data-queue");
+    let recount = null;
+    function scheduleRecount() {
+      clearTimeout(recount);
+      recount = setTimeout(async () => {
+        const parts = ['[data-testid="queues"]'];
+        if (queue) parts.push('[data-testid="ticket-list"]');
+        await refreshFromServer(parts);
+        list = $('[data-testid="ticket-list"]');
+      }, 400);
     }
 
     return {
