@@ -6,10 +6,14 @@ from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
+from django.conf import settings
+from django.test import Client
+from playwright.sync_api import BrowserContext, Page
 
+from helpdesk.tickets.models import Agent
 from tests.servers import Daphne
 
 CHROMIUM = os.environ.get("CHROMIUM", shutil.which("chromium") or "/usr/bin/chromium")
@@ -59,3 +63,24 @@ def page(browser):
     page.set_default_timeout(15_000)
     yield page
     context.close()
+
+
+@pytest.fixture
+def signed_in(browser) -> Iterator[Callable[[str, Agent], Page]]:
+    """Opens a page in a new browser context holding the agent's desk session cookie."""
+    contexts: list[BrowserContext] = []
+
+    def open_page(base: str, agent: Agent) -> Page:
+        client = Client()
+        client.force_login(agent.user)
+        cookie = client.cookies[settings.SESSION_COOKIE_NAME].value
+        context = browser.new_context(viewport={"width": 1280, "height": 900})
+        contexts.append(context)
+        context.add_cookies([{"name": settings.SESSION_COOKIE_NAME, "value": cookie, "url": base}])
+        page = context.new_page()
+        page.set_default_timeout(15_000)
+        return page
+
+    yield open_page
+    for context in contexts:
+        context.close()

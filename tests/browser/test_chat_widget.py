@@ -6,13 +6,12 @@ from __future__ import annotations
 import os
 import re
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from django.conf import settings
-from django.test import Client
-from playwright.sync_api import BrowserContext, Page, expect
+from playwright.sync_api import expect
 
 from helpdesk.customers.models import Shop
 from helpdesk.tickets.models import Agent, Message, Ticket
@@ -70,27 +69,6 @@ def agent(transactional_db) -> Agent:
     """An agent of the general team, where widget chats open."""
     make_shop("demo")
     return make_agent("lena", teams=(make_team("general"),))
-
-
-@pytest.fixture
-def signed_in(browser) -> Iterator[Callable[[str, Agent], Page]]:
-    """Opens a page in a new browser context holding the agent's desk session cookie."""
-    contexts: list[BrowserContext] = []
-
-    def open_page(base: str, agent: Agent) -> Page:
-        client = Client()
-        client.force_login(agent.user)
-        cookie = client.cookies[settings.SESSION_COOKIE_NAME].value
-        context = browser.new_context(viewport={"width": 1280, "height": 900})
-        contexts.append(context)
-        context.add_cookies([{"name": settings.SESSION_COOKIE_NAME, "value": cookie, "url": base}])
-        page = context.new_page()
-        page.set_default_timeout(15_000)
-        return page
-
-    yield open_page
-    for context in contexts:
-        context.close()
 
 
 def test_a_customer_and_an_agent_chat_live(desk_server, shop_site, shop_folder, agent, signed_in, page):

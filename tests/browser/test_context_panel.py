@@ -1,0 +1,69 @@
+"""The agent opens a ticket and reads the customer's orders and past
+conversations in the side panel, in headless Chromium."""
+
+from __future__ import annotations
+
+import os
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from django.conf import settings
+from django.test import Client
+from django.utils import timezone
+from playwright.sync_api import expect
+
+from helpdesk.customers.models import OrderItem, ShippingEvent
+from tests.factories import make_agent, make_customer, make_order, make_shop, make_team, make_ticket
+
+pytestmark = pytest.mark.browser
+SHOTS = os.environ.get("SCREENSHOT_DIR")
+
+
+def test_the_agent_sees_the_customers_orders_and_past_tickets(desk_server, page):
+    team = make_team("logistics")
+    agent = make_agent("lena", teams=(team,))
+    customer = make_customer(make_shop("acme")[0], name="Noa Levi", email="noa@example.com", tags=["vip-list"])
+    order = make_order(
+        customer,
+        number="A-77",
+        status="shipped",
+        placed_at=timezone.now() - timedelta(days=4),
+        total=Decimal("133.90"),
+        carrier="DHL",
+        tracking_number="0034",
+        tracking_url="https://www.dhl.com/track?id=0034",
+        shipping_status="in_transit",
+    )
+    OrderItem.objects.create(order=order, position=1, sku="TNT-1", name="Tent", quantity=1, unit_price=99)
+    ShippingEvent.objects.create(
+        order=order, occurred_at=timezone.now() - timedelta(days=2), status="in_transit", location="Kassel"
+    )
+    make_order(customer, number="A-12", placed_at=timezone.now() - timedelta(days=90))
+    past = make_ticket(customer, team, subject="Wrong stove size")
+    ticket = make_ticket(customer, team, subject="Where is my tent?", order=order)
+
+    client = Client()
+    client.force_login(agent.user)
+    cookie = client.cookies[settings.SESSION_COOKIE_NAME].value
+    page.context.add_cookies([{"name": settings.SESSION_COOKIE_NAME, "value": cookie, "url": desk_server}])
+    page.goto(f"{desk_server}/desk/tickets/{ticket.pk}/")
+
+    panel = page.get_by_test_id("customer-panel")
+    expect(panel).to_be_visible()
+    expect(page.get_by_test_id("customer-profile")).to_contain_text("Noa Levi")
+    orders = page.get_by_test_id("order")
+    expect(orders).to_have_count(2)
+    expect(orders.first).to_have_attribute("data-order-number", "A-77")
+    expect(orders.first).to_have_attribute("data-current", "true")
+    expect(orders.first.get_by_test_id("order-item")).to_contain_text("Tent")
+    expect(orders.first.get_by_test_id("tracking-link")).to_have_attribute("href", "https://www.dhl.com/track?id=0034")
+    orders.first.locator("summary").click()
+    expect(orders.first.get_by_test_id("shipping-event")).to_contain_text("Kassel")
+    expect(page.get_by_test_id("customer-figures")).to_contain_text("133.90")
+    if SHOTS:
+        page.screenshot(path=os.path.join(SHOTS, "context-panel.png"), full_page=True)
+
+    page.get_by_test_id("past-ticket").get_by_role("link").click()
+    expect(page).to_have_url(f"{desk_server}/desk/tickets/{past.pk}/")
+    expect(page.locator("#ticket-title")).to_contain_text("Wrong stove size")
