@@ -8,8 +8,6 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
-from django.conf import settings
-from django.test import Client
 from django.utils import timezone
 from playwright.sync_api import expect
 
@@ -20,7 +18,7 @@ pytestmark = pytest.mark.browser
 SHOTS = os.environ.get("SCREENSHOT_DIR")
 
 
-def test_the_agent_sees_the_customers_orders_and_past_tickets(desk_server, page):
+def test_the_agent_sees_the_customers_orders_and_past_tickets(desk_server, signed_in):
     team = make_team("logistics")
     agent = make_agent("lena", teams=(team,))
     customer = make_customer(make_shop("acme")[0], name="Noa Levi", email="noa@example.com", tags=["vip-list"])
@@ -43,10 +41,7 @@ def test_the_agent_sees_the_customers_orders_and_past_tickets(desk_server, page)
     past = make_ticket(customer, team, subject="Wrong stove size")
     ticket = make_ticket(customer, team, subject="Where is my tent?", order=order)
 
-    client = Client()
-    client.force_login(agent.user)
-    cookie = client.cookies[settings.SESSION_COOKIE_NAME].value
-    page.context.add_cookies([{"name": settings.SESSION_COOKIE_NAME, "value": cookie, "url": desk_server}])
+    page = signed_in(desk_server, agent)
     page.goto(f"{desk_server}/desk/tickets/{ticket.pk}/")
 
     panel = page.get_by_test_id("customer-panel")
@@ -60,7 +55,7 @@ def test_the_agent_sees_the_customers_orders_and_past_tickets(desk_server, page)
     expect(orders.first.get_by_test_id("tracking-link")).to_have_attribute("href", "https://www.dhl.com/track?id=0034")
     orders.first.locator("summary").click()
     expect(orders.first.get_by_test_id("shipping-event")).to_contain_text("Kassel")
-    expect(page.get_by_test_id("customer-figures")).to_contain_text("133.90")
+    expect(page.get_by_test_id("customer-figures")).to_contain_text("Lifetime value183.90 EUR")
     if SHOTS:
         page.screenshot(path=os.path.join(SHOTS, "context-panel.png"), full_page=True)
 
