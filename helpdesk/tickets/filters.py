@@ -11,6 +11,7 @@ from django.db.models import QuerySet
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
+from helpdesk.customers.models import CustomerTier
 from helpdesk.tickets import selectors
 from helpdesk.tickets.models import Ticket, TicketCategory, TicketChannel, TicketPriority, TicketStatus
 
@@ -54,6 +55,11 @@ class TicketFilter(filters.FilterSet):
     team = filters.ModelChoiceFilter(queryset=selectors.team_list(), to_field_name="slug", help_text="Team slug.")
     assignee = AssigneeFilter(method="filter_assignee")
     customer = IdFilter(field_name="customer_id", help_text="Customer id.")
+    q = filters.CharFilter(
+        method="filter_search",
+        help_text="Words in the subject, messages, notes, customer name or email; an order number.",
+    )
+    tier = filters.ChoiceFilter(field_name="customer__tier", choices=CustomerTier.choices, help_text="Customer tier.")
     queue = filters.ChoiceFilter(choices=selectors.Queue.choices, method="filter_queue", help_text="An inbox queue.")
     created_after = filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
     created_before = filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
@@ -61,6 +67,9 @@ class TicketFilter(filters.FilterSet):
     class Meta:
         model = Ticket
         fields: list[str] = []
+
+    def filter_search(self, queryset: QuerySet[Ticket], name: str, value: str) -> QuerySet[Ticket]:
+        return selectors.ticket_search(queryset, value)
 
     def filter_queue(self, queryset: QuerySet[Ticket], name: str, value: str) -> QuerySet[Ticket]:
         return queryset.filter(selectors.queue_filter(agent=self.request.agent, queue=selectors.Queue(value)))

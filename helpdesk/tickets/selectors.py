@@ -8,7 +8,9 @@ from statistics import median
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.contrib.postgres.search import SearchQuery, SearchVector
 from django.core.cache import cache
+from django.db import connection
 from django.db.models import Count, Prefetch, Q, QuerySet, TextChoices
 from django.utils import timezone
 
@@ -187,3 +189,32 @@ def ticket_queue_counts(*, agent: Agent) -> dict[str, int]:
         **{q.value: Count("pk", filter=queue_filter(agent=agent, queue=q, now=now)) for q in queues_for(agent)}
     )
     return {name: int(value or 0) for name, value in counts.items()}
+
+
+SEARCH_MAX_CHARS = 200
+
+
+def ticket_search(queryset: QuerySet[Ticket], text: str) -> QuerySet[Ticket]:
+    """Tickets whose subject, customer name or email, order number or any
+    message or note matches ``text``; a number also finds the ticket with that
+    id. Messages use PostgreSQL full-text search (words, "quoted phrases",
+    -exclusions) where available, a substring match elsewhere."""
+    text = text.strip()[:SEARCH_MAX_CHARS]
+    if not text:
+        return queryset
+    messages = Message.objects.all()
+    if connection.vendor == "postgresql":
+        query = SearchQuery(text, config="simple", search_type="websearch")
+        messages = messages.annotate(words=SearchVector("body", config="simple")).filter(words=query)
+    else:
+        messages = messages.filter(body__icontains=text)
+    match = (
+        Q(subject__icontains=text)
+        | Q(customer__name__icontains=text)
+        | Q(customer__email__icontains=text)
+        | Q(order__number__iexact=text)
+        | Q(pk__in=messages.order_by().values("ticket_id"))
+    )
+    if text.isdigit():
+        match |= Q(pk=int(text))
+    return queryset.filter(match)

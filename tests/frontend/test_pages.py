@@ -235,3 +235,15 @@ def test_queues_show_their_counts_and_a_queue_lists_only_its_tickets(logistics_a
     assert row_ids(client.get(DESK, {"queue": "nonsense"}).content.decode()) == row_ids(
         client.get(DESK).content.decode()
     )
+
+
+def test_the_search_box_narrows_the_list_and_keeps_the_queue(logistics_agent, customer, logistics):
+    tent = make_ticket(customer, logistics, subject="Tent poles missing")
+    make_ticket(customer, logistics, subject="Stove leaks")
+    client = client_for(logistics_agent)
+
+    page = client.get(DESK, {"q": "poles", "queue": "unassigned"}).content.decode()
+
+    assert row_ids(page) == [tent.pk]
+    assert 'name="queue" value="unassigned"' in page and 'value="poles"' in page
+    assert 'data-filtered="true"' in page

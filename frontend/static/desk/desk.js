@@ -169,6 +169,7 @@
 
   function ticketListPage() {
     const limit = Number(body.getAttribute("data-limit")) || 100;
+    const filtered = body.getAttribute("data-filtered") === "true";
     let list = $('[data-testid="ticket-list"]');
     let refreshing = null; // events held while the list is re-read after a reconnect
 
@@ -224,7 +225,7 @@
         if (existing) existing.remove();
       } else if (existing) {
         fill(existing, t, event);
-      } else if (t.subject !== undefined) {
+      } else if (t.subject !== undefined && !filtered) {
         // Newest first: ids grow with creation, so a new row goes above the first older one.
         const tr = buildRow(t);
         fill(tr, t, event);
@@ -239,15 +240,14 @@
       scheduleRecount();
     }
 
-    // Queue counts, and the rows of a queue view (whose membership events
-    // alone cannot tell), are re-read from the server shortly after changes.
-    const queue = body.getAttribute("data-queue");
+    // Queue counts, and the rows of a queue or search view (whose membership
+    // events alone cannot tell), are re-read from the server shortly after changes.
     let recount = null;
     function scheduleRecount() {
       clearTimeout(recount);
       recount = setTimeout(async () => {
         const parts = ['[data-testid="queues"]'];
-        if (queue) parts.push('[data-testid="ticket-list"]');
+        if (filtered) parts.push('[data-testid="ticket-list"]');
         await refreshFromServer(parts);
         list = $('[data-testid="ticket-list"]');
       }, 400);
