@@ -16,16 +16,27 @@ from django.templatetags.static import static
 from chat.origins import widget_origin_allowed
 from frontend.demo import demo_shop_get, demo_shop_url_for, desk_origin_for
 from helpdesk.customers.selectors import customer_context
-from helpdesk.tickets.models import Agent, EventKind, Message, Ticket, TicketChannel, TicketPriority, TicketStatus
+from helpdesk.tickets.models import (
+    Agent,
+    EventKind,
+    Message,
+    Ticket,
+    TicketCategory,
+    TicketChannel,
+    TicketPriority,
+    TicketStatus,
+)
 from helpdesk.tickets.notify import initials
 from helpdesk.tickets.selectors import (
     agent_for_user,
+    agent_list,
     queue_filter,
     queues_for,
     team_list,
     ticket_detail,
     ticket_list,
     ticket_queue_counts,
+    ticket_search,
 )
 
 TICKET_LIST_LIMIT = 100
@@ -58,6 +69,8 @@ def desk_ticket_list(request: HttpRequest) -> HttpResponse:
     tickets_qs = ticket_list(agent=agent)
     if queue is not None:
         tickets_qs = tickets_qs.filter(queue_filter(agent=agent, queue=queue))
+    search = request.GET.get("q", "").strip()
+    tickets_qs = ticket_search(tickets_qs, search)
     tickets = list(tickets_qs[:TICKET_LIST_LIMIT])
     counts = ticket_queue_counts(agent=agent)
     # Live `ticket` events name the team by id; the page turns ids into names.
@@ -72,6 +85,7 @@ def desk_ticket_list(request: HttpRequest) -> HttpResponse:
             "labels": LABELS,
             "limit": TICKET_LIST_LIMIT,
             "queue": queue,
+            "search": search,
             "queues": [(q, counts[q.value]) for q in queues],
         },
     )
@@ -112,6 +126,7 @@ def desk_ticket_detail(request: HttpRequest, ticket_id: int) -> HttpResponse:
     rows = [(message, _author(message)) for message in messages]
     opened = next((e for e in ticket.events.all() if e.kind == EventKind.OPENED), None)
     panel = customer_context(agent=agent, ticket=ticket)
+    teams = list(team_list())
     return render(
         request,
         "frontend/desk/ticket_detail.html",
@@ -125,7 +140,15 @@ def desk_ticket_detail(request: HttpRequest, ticket_id: int) -> HttpResponse:
             "claimed_order_number": (opened.data.get("claimed_order_number", "") if opened else ""),
             "max_chars": settings.CHAT_MAX_MESSAGE_CHARS,
             "labels": LABELS,
-            "teams": {team.pk: team.name for team in team_list()},
+            "teams": {team.pk: team.name for team in teams},
+            # The side box's controls; desk.js sends their changes to the ticket API.
+            "choices": {
+                "status": TicketStatus.choices,
+                "priority": TicketPriority.choices,
+                "category": TicketCategory.choices,
+            },
+            "team_options": teams,
+            "agent_options": sorted(agent_list(), key=lambda a: a.display_name.casefold()),
             "panel": panel,
             "past_tickets": [(past, duration_text(past.first_response)) for past in panel.past_tickets],
         },

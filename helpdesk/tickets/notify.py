@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Literal
 
 from asgiref.sync import async_to_sync
@@ -73,6 +74,7 @@ def ticket_payload(ticket: Ticket) -> dict[str, Any]:
         "subject": ticket.subject,
         "status": ticket.status,
         "priority": ticket.priority,
+        "category": ticket.category,
         "channel": ticket.channel,
         "team": ticket.team_id,
         "assignee": {"id": assignee.pk, "name": assignee.display_name} if assignee else None,
@@ -118,9 +120,23 @@ def _send(groups: list[str], event: dict[str, Any]) -> None:
     if layer is None:
         return
     try:
-        async_to_sync(_send_all)(layer, groups, event)
+        if _loop_running_here():
+            # async_to_sync cannot run on a thread that runs an event loop (a
+            # script or test driving asyncio code); send from a helper thread.
+            with ThreadPoolExecutor(max_workers=1) as pool:
+                pool.submit(async_to_sync(_send_all), layer, groups, event).result(timeout=10)
+        else:
+            async_to_sync(_send_all)(layer, groups, event)
     except Exception:  # the change is committed; clients will resync
         log.warning("ticket %s: event not sent", event["ticket"]["id"], exc_info=True)
+
+
+def _loop_running_here() -> bool:
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return False
+    return True
 
 
 async def _send_all(layer: Any, groups: list[str], event: dict[str, Any]) -> None:

@@ -2,8 +2,9 @@
  *
  * The server renders each page from the database; this file keeps it current:
  * the ticket list from `ticket` events, one ticket's conversation from
- * `message`/`synced` with the protocol's watermark. Same origin, signed in
- * with the session cookie. Plain JavaScript, no build step.
+ * `message`/`synced` with the protocol's watermark. A ticket's side box
+ * changes it through the agent REST API (session cookie + CSRF header).
+ * Same origin, signed in with the session cookie. Plain JavaScript, no build step.
  */
 (function () {
   "use strict";
@@ -535,11 +536,256 @@
     renderComposer();
     renderReceipts();
 
-    function markRemoved() {
-      removed = true;
-      $('[data-testid="ticket-removed"]').hidden = false;
-      renderComposer();
+    // ---- the side box: status, priority, category, team, assignee ----
+    // Controls are looked up on every use: a reconnect re-reads the side column.
+
+    const API = `/api/v1/tickets/${TICKET}/`;
+    const FIELD_SELECTOR = ".ticket-box .ticket-field";
+    let movedTo = ""; // the team this agent moved the ticket to, for the notice
+
+    function control(field) {
+      return $(`${FIELD_SELECTOR}[data-field="${field}"]`);
     }
+    function errorFor(field) {
+      return $(`.ticket-box [data-testid="action-error"][data-for="${field}"]`);
+    }
+    function clearErrors() {
+      for (const node of document.querySelectorAll('.ticket-box [data-testid="action-error"]')) {
+        node.hidden = true;
+        node.textContent = "";
+      }
+      for (const select of document.querySelectorAll(FIELD_SELECTOR)) select.removeAttribute("aria-invalid");
+    }
+    // Show a value the server holds (a live event, an answer): the select and what a failure restores.
+    function showValue(field, value) {
+      const select = control(field);
+      if (!select) return;
+      const text = value === null || value === undefined ? "" : String(value);
+      select.setAttribute("data-current", text);
+      if (!select.disabled) select.value = text;
+    }
+    function restore(select) {
+      select.value = select.getAttribute("data-current") || "";
+    }
+
+    function csrfToken() {
+      const input = $('.ticket-box input[name="csrfmiddlewaretoken"]');
+      if (input) return input.value;
+      const match = document.cookie.match(/(?:^|;\s*)csrftoken=([^;]+)/);
+      return match ? decodeURIComponent(match[1]) : "";
+    }
+
+    async function callApi(method, url, payload) {
+      const response = await fetch(url, {
+        method,
+        credentials: "same-origin",
+        headers: { "Content-Type": "application/json", Accept: "application/json", "X-CSRFToken": csrfToken() },
+        body: payload === undefined ? undefined : JSON.stringify(payload),
+      });
+      let data = null;
+      try {
+        data = await response.json();
+      } catch (e) {
+        data = null;
+      }
+      return { status: response.status, ok: response.ok, data };
+    }
+
+    // Field errors go next to their control; anything else next to the one the agent changed.
+    function showErrors(changed, data) {
+      const errors = data && typeof data === "object" ? data : {};
+      let shown = false;
+      for (const [key, value] of Object.entries(errors)) {
+        const target = errorFor(key) ? key : changed;
+        const node = errorFor(target);
+        if (!node) continue;
+        const text = Array.isArray(value) ? value.join(" ") : String(value);
+        node.textContent = node.textContent ? `${node.textContent} ${text}` : text;
+        node.hidden = false;
+        const select = control(target);
+        if (select) select.setAttribute("aria-invalid", "true");
+        shown = true;
+      }
+      if (!shown) {
+        const node = errorFor(changed);
+        node.textContent = "The change was not saved. Try again.";
+        node.hidden = false;
+      }
+    }
+
+    function showTicket(t) {
+      if (t.status) showValue("status", t.status);
+      if (t.priority) showValue("priority", t.priority);
+      if (t.category !== undefined) showValue("category", t.category);
+      if (t.team && typeof t.team === "object") showValue("team", t.team.slug);
+      if (t.assignee !== undefined) {
+        const select = control("assignee");
+        if (t.assignee && select && !select.querySelector(`option[value="${Number(t.assignee.id)}"]`)) {
+          select.append(el("option", { value: String(t.assignee.id), text: t.assignee.name }));
+        }
+        showValue("assignee", t.assignee ? t.assignee.id : "");
+      }
+    }
+
+    function markMoved(teamName) {
+      removed = true;
+      const notice = $('[data-testid="ticket-moved"]');
+      notice.textContent = teamName
+        ? `This ticket moved to ${teamName}; you can no longer see it.`
+        : "This ticket moved to another team; you can no longer see it.";
+      const wasHidden = notice.hidden;
+      notice.hidden = false;
+      for (const node of document.querySelectorAll(`${FIELD_SELECTOR}, .ticket-box button`)) node.disabled = true;
+      renderComposer();
+      if (wasHidden) notice.focus();
+    }
+
+    // Changes are sent one after another, in the order the agent made them.
+    let pending = Promise.resolve();
+    function change(field, payload) {
+      pending = pending.then(() => save(field, payload));
+      return pending;
+    }
+
+    async function save(field, payload) {
+      const select = control(field);
+      if (removed) {
+        if (select) restore(select);
+        return;
+      }
+      clearErrors();
+      const assign = field === "team" || field === "assignee";
+      if (select) select.setAttribute("aria-busy", "true");
+      try {
+        const answer = await callApi(assign ? "POST" : "PATCH", assign ? API + "assign/" : API, payload);
+        if (answer.ok) {
+          showTicket(answer.data || {});
+          if (field === "team" && answer.data && answer.data.team) {
+            // A transfer may take the ticket out of this agent's teams: a 404 says so.
+            const check = await callApi("GET", API);
+            if (check.status === 404) {
+              movedTo = answer.data.team.name;
+              markMoved(movedTo);
+            }
+          }
+        } else if (answer.status === 404) {
+          markMoved(movedTo);
+        } else {
+          if (select) restore(select);
+          showErrors(field, answer.data);
+        }
+      } catch (e) {
+        if (select) restore(select);
+        showErrors(field, { [field]: ["The desk could not be reached. Try again."] });
+      } finally {
+        if (select) select.removeAttribute("aria-busy");
+      }
+    }
+
+    function assignTo(agentId) {
+      const select = control("assignee");
+      if (select) select.value = agentId === null ? "" : String(agentId);
+      return change("assignee", { assignee: agentId });
+    }
+
+    // Transfer: keep the assignee when they may work in the new team, else back to its queue.
+    function transfer(slug) {
+      const assignee = control("assignee");
+      const option = assignee && assignee.value ? assignee.selectedOptions[0] : null;
+      const stays =
+        option &&
+        (option.getAttribute("data-manager") === "true" ||
+          (option.getAttribute("data-teams") || "").split(" ").includes(slug));
+      return change("team", { team: slug, assignee: stays ? Number(option.value) : null });
+    }
+
+    document.addEventListener("change", (event) => {
+      const select = event.target;
+      if (!(select instanceof HTMLSelectElement) || !select.matches(FIELD_SELECTOR)) return;
+      const field = select.getAttribute("data-field");
+      if (field === "team") transfer(select.value);
+      else if (field === "assignee") assignTo(select.value ? Number(select.value) : null);
+      else change(field, { [field]: select.value });
+    });
+    document.addEventListener("click", (event) => {
+      if (event.target instanceof Element && event.target.closest('.ticket-box [data-testid="assign-me"]')) assignTo(ME);
+    });
+
+    // ---- keyboard shortcuts (README: "Agent keyboard shortcuts") ----
+
+    const help = $('[data-testid="shortcuts-help"]');
+    const helpDialog = $('[role="dialog"]', help);
+    const helpClose = $(".shortcuts-close", help);
+    let helpReturn = null;
+    function openHelp() {
+      helpReturn = document.activeElement;
+      help.hidden = false;
+      helpClose.focus();
+    }
+    function closeHelp() {
+      help.hidden = true;
+      if (helpReturn && typeof helpReturn.focus === "function") helpReturn.focus();
+      helpReturn = null;
+    }
+    helpClose.addEventListener("click", closeHelp);
+    help.addEventListener("click", (event) => {
+      if (event.target === help) closeHelp(); // a click on the backdrop
+    });
+    // Focus stays in the dialog while it is open.
+    helpDialog.addEventListener("keydown", (event) => {
+      if (event.key !== "Tab") return;
+      const focusable = Array.from(helpDialog.querySelectorAll("button, [href], [tabindex]:not([tabindex='-1'])"));
+      const first = focusable[0];
+      const last = focusable[focusable.length - 1];
+      if (event.shiftKey ? document.activeElement === first : document.activeElement === last) {
+        event.preventDefault();
+        (event.shiftKey ? last : first).focus();
+      }
+    });
+    document.addEventListener("focusin", (event) => {
+      if (!help.hidden && !help.contains(event.target)) helpClose.focus();
+    });
+
+    function typingIn(target) {
+      return target instanceof Element && (target.matches("input, textarea, select") || target.isContentEditable);
+    }
+    function compose(note) {
+      if (removed) return;
+      if (noteToggle.checked !== note) {
+        noteToggle.checked = note;
+        typingStop();
+        renderComposer();
+      }
+      replyBody.focus();
+    }
+    document.addEventListener("keydown", (event) => {
+      if (event.key === "Escape") {
+        if (!help.hidden) {
+          event.preventDefault();
+          closeHelp();
+        }
+        return;
+      }
+      if (event.defaultPrevented || event.isComposing || event.ctrlKey || event.metaKey) return;
+      if (!help.hidden || typingIn(event.target)) return;
+      // event.code: Alt+S types another character (ß) on some layouts.
+      if (event.altKey) {
+        if (event.code === "KeyS" && !event.shiftKey) {
+          event.preventDefault();
+          const select = control("status");
+          if (select && !select.disabled) {
+            select.value = "solved";
+            change("status", { status: "solved" });
+          }
+        }
+        return;
+      }
+      const action = { r: () => compose(false), n: () => compose(true), a: () => assignTo(ME), "?": openHelp }[event.key];
+      if (!action) return;
+      event.preventDefault();
+      if (event.key === "a" && removed) return;
+      action();
+    });
 
     let retryTimer = 0;
 
@@ -655,15 +901,12 @@
         const t = event.ticket;
         if (t.id !== TICKET) return;
         if (event.removed) {
-          markRemoved();
+          markMoved(movedTo);
           return;
         }
-        if (t.status) setPill($('[data-testid="ticket-status"]'), "status", t.status);
-        if (t.priority) setPill($('[data-testid="ticket-priority"]'), "priority", t.priority);
-        if (t.team !== undefined) $('[data-testid="ticket-team"]').textContent = TEAMS[t.team] || "";
-        if (t.assignee !== undefined) {
-          $('[data-testid="ticket-assignee"]').textContent = t.assignee ? t.assignee.name : "Unassigned";
-        }
+        // Events name the team by id; its option carries the id.
+        const teamOption = t.team !== undefined ? $(`.ticket-box option[data-id="${Number(t.team)}"]`) : null;
+        showTicket({ ...t, team: teamOption ? { slug: teamOption.value } : undefined });
         if (t.customer_read_seq !== undefined) {
           deliveredSeq = Math.max(deliveredSeq, t.customer_delivered_seq || 0);
           readSeq = Math.max(readSeq, t.customer_read_seq || 0);
@@ -692,7 +935,7 @@
           return true;
         }
         if (frame.code === "not_found" && frame.ticket === TICKET) {
-          markRemoved(); // it moved out of this agent's teams
+          markMoved(movedTo); // it moved out of this agent's teams
           return true;
         }
         const entry = frame.client_msg_id ? outbox.get(frame.client_msg_id) : null;
