@@ -11,7 +11,7 @@ from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.contrib.postgres.search import SearchQuery, SearchVector
 from django.core.cache import cache
 from django.db import connection
-from django.db.models import Count, Prefetch, Q, QuerySet, TextChoices
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet, TextChoices
 from django.utils import timezone
 
 from helpdesk.tickets.hours import hours_parse
@@ -192,6 +192,17 @@ def ticket_queue_counts(*, agent: Agent) -> dict[str, int]:
 
 
 SEARCH_MAX_CHARS = 200
+# Up to this many matching messages, search narrows the list to their tickets
+# by id; a word more common than that is checked ticket by ticket instead,
+# newest first, which finds a page of matches quickly.
+SEARCH_RARE_HITS = 2000
+
+
+def _message_hits(text: str) -> QuerySet[Message]:
+    if connection.vendor == "postgresql":
+        query = SearchQuery(text, config="simple", search_type="websearch")
+        return Message.objects.annotate(words=SearchVector("body", config="simple")).filter(words=query)
+    return Message.objects.filter(body__icontains=text)
 
 
 def ticket_search(queryset: QuerySet[Ticket], text: str) -> QuerySet[Ticket]:
@@ -202,18 +213,17 @@ def ticket_search(queryset: QuerySet[Ticket], text: str) -> QuerySet[Ticket]:
     text = text.strip()[:SEARCH_MAX_CHARS]
     if not text:
         return queryset
-    messages = Message.objects.all()
-    if connection.vendor == "postgresql":
-        query = SearchQuery(text, config="simple", search_type="websearch")
-        messages = messages.annotate(words=SearchVector("body", config="simple")).filter(words=query)
-    else:
-        messages = messages.filter(body__icontains=text)
+    hits = _message_hits(text).order_by()
+    ids = list(hits.values_list("ticket_id", flat=True)[: SEARCH_RARE_HITS + 1])
+    in_messages = (
+        Q(pk__in=set(ids)) if len(ids) <= SEARCH_RARE_HITS else Q(Exists(hits.filter(ticket_id=OuterRef("pk"))))
+    )
     match = (
         Q(subject__icontains=text)
         | Q(customer__name__icontains=text)
         | Q(customer__email__icontains=text)
         | Q(order__number__iexact=text)
-        | Q(pk__in=messages.order_by().values("ticket_id"))
+        | in_messages
     )
     if text.isdigit():
         match |= Q(pk=int(text))

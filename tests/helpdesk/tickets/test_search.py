@@ -66,3 +66,13 @@ def test_markup_and_operators_in_the_search_box_are_just_text(tickets, logistics
 
     for text in ['"tent', "poles -", "<script>", "a' OR 1=1 --", "x" * 500]:
         assert client.get(TICKETS, {"q": text}).status_code == 200
+
+
+def test_a_common_word_is_matched_ticket_by_ticket_with_the_same_result(tickets, logistics_agent, monkeypatch):
+    client = api_client_for(logistics_agent)
+    rare = subjects(client, q="poles")
+
+    monkeypatch.setattr("helpdesk.tickets.selectors.SEARCH_RARE_HITS", 0)  # every word counts as common
+
+    assert subjects(client, q="poles") == rare == ["Tent poles"]
+    assert subjects(client, q="carrier damage") == ["Stove"]
