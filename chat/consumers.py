@@ -278,9 +278,6 @@ class WidgetConsumer(ChatConsumer):
                 schemas.typing(ticket=event["ticket"], typing=event["typing"], who=event["who"], for_customer=True)
             )
 
-    async def desk_presence(self, event: dict[str, Any]) -> None:
-        """Presence is for agents only."""
-
 
 class AgentConsumer(ChatConsumer):
     """One signed-in agent's desk tab: events of every ticket they may see,
