@@ -20,7 +20,7 @@ from helpdesk.customers.services import shop_create, shop_import
 from helpdesk.demo.shop import demo_shop_build, demo_shop_payload
 from helpdesk.demo.tickets import DemoStaff, DemoTickets
 from helpdesk.tickets.history import ticket_history_import
-from helpdesk.tickets.models import Agent, AgentRole, AgentStatus, Team, Ticket, TicketStatus
+from helpdesk.tickets.models import Agent, AgentRole, AgentStatus, CannedReply, Team, Ticket, TicketStatus
 
 DEMO_SHOP_SLUG = "demo"
 DEMO_SHOP_NAME = "Demo Outdoor Shop"
@@ -35,6 +35,23 @@ TEAMS = (
     ("logistics", "Logistics", "Shipping, carriers, late and lost parcels."),
     ("returns", "Returns", "Returns, exchanges, damaged and wrong items, refunds."),
     ("payments", "Payments", "Failed payments, double charges, invoices."),
+)
+
+# (team slug or None for every team, title, body); placeholders as in helpdesk.tickets.placeholders.
+CANNED_REPLIES = (
+    (None, "Thanks for waiting", "Hi {customer.first_name}, thanks for your patience! {agent.first_name}"),
+    (
+        "logistics",
+        "Parcel on its way",
+        "Hi {customer.first_name}, your order {order.number} is on its way with {order.carrier}. "
+        "You can follow it here: {order.tracking_url}",
+    ),
+    (
+        "returns",
+        "Return label sent",
+        "Hi {customer.first_name}, we have emailed you a return label for order {order.number}.",
+    ),
+    ("payments", "Refund issued", "Hi {customer.first_name}, the refund for order {order.number} is on its way."),
 )
 
 
@@ -109,6 +126,10 @@ def _staff(now: datetime) -> DemoStaff:
             members[slug].append(agent)
     # The logistics lead answers tickets too, fewer than alice.
     members["logistics"] = [agents["alice"], agents["lead"]]
+    for team_slug, title, body in CANNED_REPLIES:
+        CannedReply.objects.get_or_create(
+            team=teams[team_slug] if team_slug else None, title=title, defaults={"body": body}
+        )
     return DemoStaff(manager=agents["manager"], lead=agents["lead"], teams=teams, members=members)
 
 

@@ -20,6 +20,7 @@ from django.http import HttpRequest
 from helpdesk.admin_scope import AgentScopedAdmin, AgentViewMixin
 from helpdesk.tickets.models import (
     Agent,
+    CannedReply,
     Message,
     Team,
     Ticket,
@@ -233,3 +234,20 @@ class TicketEventAdmin(AgentScopedAdmin, ReadOnlyAdminMixin, admin.ModelAdmin):
     list_select_related = ("ticket", "actor__user")
     date_hierarchy = "created_at"
     ordering = ("-created_at", "-id")
+
+
+@admin.register(CannedReply)
+class CannedReplyAdmin(AgentScopedAdmin, admin.ModelAdmin):
+    """Like every scoped screen, view-only for desk agents; editing needs the model permissions."""
+
+    list_display = ("title", "team", "updated_at")
+    list_filter = ("team",)
+    search_fields = ("title", "body")
+    list_select_related = ("team",)
+    autocomplete_fields = ("team",)
+    readonly_fields = ("created_at", "updated_at")
+
+    def visible_to(self, agent: Agent) -> Q:
+        if agent.is_manager:
+            return Q()
+        return Q(team__isnull=True) | Q(team__in=agent.teams.all())

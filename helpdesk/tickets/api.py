@@ -21,9 +21,11 @@ from helpdesk.api import KeysetPagination
 from helpdesk.tickets import selectors, services
 from helpdesk.tickets.filters import TicketFilter
 from helpdesk.tickets.models import Ticket, TicketCategory, TicketPriority, TicketStatus
+from helpdesk.tickets.placeholders import placeholders_render
 from helpdesk.tickets.serializers import (
     AgentSerializer,
     AgentTokenInputSerializer,
+    CannedReplySerializer,
     MessageInputSerializer,
     MessageSerializer,
     TeamSerializer,
@@ -139,6 +141,19 @@ class TicketViewSet(viewsets.GenericViewSet):
     @action(detail=True, methods=["post"])
     def notes(self, request: Request, pk: str) -> Response:
         return self._post_message(request, pk, internal=True)
+
+    @extend_schema(responses=CannedReplySerializer(many=True))
+    @action(detail=True, methods=["get"], filter_backends=[], pagination_class=None)
+    def canned(self, request: Request, pk: str) -> Response:
+        """Canned replies the agent may use, filled in for this ticket; ``missing`` names
+        the placeholders that had no value (they render empty)."""
+        ticket = self._ticket(pk)
+        values = selectors.placeholder_values(ticket=ticket, agent=request.agent)
+        rows = []
+        for reply in selectors.canned_reply_list(agent=request.agent):
+            rendered = placeholders_render(reply.body, values)
+            rows.append({"id": reply.pk, "title": reply.title, "body": rendered.text, "missing": rendered.missing})
+        return Response(CannedReplySerializer(rows, many=True).data)
 
     @extend_schema(request=TicketAssignInputSerializer, responses=TicketSerializer)
     @action(detail=True, methods=["post"])

@@ -187,3 +187,27 @@ class TicketEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.ticket_id} {self.kind}"
+
+
+class CannedReply(models.Model):
+    """A reply agents insert and edit before sending; placeholders are filled per ticket
+    (see helpdesk.tickets.placeholders). No team: offered to every team."""
+
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, null=True, blank=True, related_name="canned_replies")
+    title = models.CharField(max_length=80)
+    body = models.TextField(
+        help_text="Placeholders: {customer.first_name}, {customer.name}, {order.number}, "
+        "{order.tracking_url}, {order.carrier}, {agent.first_name}."
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["title"]
+        verbose_name_plural = "canned replies"
+        constraints = [
+            models.UniqueConstraint(fields=["team", "title"], name="cannedreply_unique_title", nulls_distinct=False),
+        ]
+
+    def __str__(self) -> str:
+        return self.title

@@ -18,6 +18,7 @@ from helpdesk.tickets.hours import hours_parse
 from helpdesk.tickets.models import (
     Agent,
     AgentStatus,
+    CannedReply,
     EventKind,
     Message,
     Team,
@@ -26,6 +27,7 @@ from helpdesk.tickets.models import (
     TicketEvent,
     TicketStatus,
 )
+from helpdesk.tickets.placeholders import PlaceholderValues
 
 # Below this many first responses in a week the widget shows the configured estimate.
 MIN_REPLY_SAMPLES = 5
@@ -228,3 +230,24 @@ def ticket_search(queryset: QuerySet[Ticket], text: str) -> QuerySet[Ticket]:
     if text.isdigit():
         match |= Q(pk=int(text))
     return queryset.filter(match)
+
+
+def canned_reply_list(*, agent: Agent) -> QuerySet[CannedReply]:
+    """The agent's teams' replies and the global ones (managers: all), by title."""
+    replies = CannedReply.objects.all()
+    if not agent.is_manager:
+        replies = replies.filter(Q(team__isnull=True) | Q(team__in=agent.teams.all()))
+    return replies.order_by("title", "id")
+
+
+def placeholder_values(*, ticket: Ticket, agent: Agent) -> PlaceholderValues:
+    """What a canned reply may say about ``ticket``: its order, else the
+    customer's newest. Expects ticket.customer, ticket.order and agent.user loaded."""
+    order = ticket.order or ticket.customer.orders.order_by("-placed_at", "-id").first()
+    return PlaceholderValues(
+        customer_name=ticket.customer.name,
+        order_number=order.number if order else "",
+        order_tracking_url=order.tracking_url if order else "",
+        order_carrier=order.carrier if order else "",
+        agent_first_name=agent.user.first_name,
+    )

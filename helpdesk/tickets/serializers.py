@@ -158,3 +158,10 @@ class AgentTokenInputSerializer(StrictInputSerializer):
 
 class TokenSerializer(serializers.Serializer):
     token = serializers.CharField()
+
+
+class CannedReplySerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    title = serializers.CharField()
+    body = serializers.CharField(help_text="Rendered for the ticket and the requesting agent.")
+    missing = serializers.ListField(child=serializers.CharField(), help_text="Placeholders that had no value.")

@@ -501,6 +501,7 @@
       renderReceipts();
       scrollToEnd(true);
       replyBody.value = "";
+      cannedWarning.hidden = true;
       typingStop();
       renderComposer();
       transmit(clientMsgId);
@@ -535,6 +536,53 @@
     });
     renderComposer();
     renderReceipts();
+
+    // ---- canned replies: fetched once, rendered by the server for this ticket and agent ----
+
+    const cannedPicker = $('[data-testid="canned-picker"]');
+    const cannedWarning = $('[data-testid="canned-warning"]');
+    const canned = new Map();
+
+    function cannedOption(value, text) {
+      const option = document.createElement("option");
+      option.value = value;
+      option.textContent = text;
+      return option;
+    }
+    async function cannedLoad() {
+      let rows = [];
+      try {
+        const response = await fetch(`/api/v1/tickets/${TICKET}/canned/`, {
+          credentials: "same-origin",
+          headers: { Accept: "application/json" },
+        });
+        if (response.ok) rows = await response.json();
+      } catch (e) {
+        rows = [];
+      }
+      for (const row of rows) canned.set(String(row.id), row);
+      cannedPicker.replaceChildren(cannedOption("", rows.length ? "Insert a canned reply…" : "No canned replies"));
+      for (const row of rows) cannedPicker.append(cannedOption(String(row.id), row.title));
+      cannedPicker.disabled = !rows.length;
+    }
+    function cannedInsert(row) {
+      const start = replyBody.selectionStart ?? replyBody.value.length;
+      const end = replyBody.selectionEnd ?? start;
+      replyBody.setRangeText(row.body, start, end, "end");
+      const missing = row.missing || [];
+      cannedWarning.textContent = missing.length
+        ? `No value for ${missing.join(", ")}: left empty, check the text before sending.`
+        : "";
+      cannedWarning.hidden = !missing.length;
+      renderComposer();
+      replyBody.focus();
+    }
+    cannedPicker.addEventListener("change", () => {
+      const row = canned.get(cannedPicker.value);
+      cannedPicker.value = "";
+      if (row) cannedInsert(row);
+    });
+    cannedLoad();
 
     // ---- the side box: status, priority, category, team, assignee ----
     // Controls are looked up on every use: a reconnect re-reads the side column.

@@ -18,7 +18,17 @@ from helpdesk.customers.models import Customer, Order, OrderItem, ShippingEvent,
 from helpdesk.customers.selectors import shop_for_api_key
 from helpdesk.demo.seed import DEMO_API_KEY, DEMO_PASSWORD, LOGINS
 from helpdesk.demo.shop import demo_shop_build, demo_shop_payload
-from helpdesk.tickets.models import Agent, AuthorKind, EventKind, Message, Team, Ticket, TicketEvent, TicketStatus
+from helpdesk.tickets.models import (
+    Agent,
+    AuthorKind,
+    CannedReply,
+    EventKind,
+    Message,
+    Team,
+    Ticket,
+    TicketEvent,
+    TicketStatus,
+)
 
 HEBREW = re.compile(r"[\u0590-\u05FF]")
 PERSIAN = re.compile(r"[\u0600-\u06FF]")
@@ -31,7 +41,20 @@ def seed() -> str:
 
 
 def snapshot() -> dict[str, object]:
-    models = (Shop, Customer, Order, OrderItem, ShippingEvent, Team, Agent, User, Ticket, Message, TicketEvent)
+    models = (
+        Shop,
+        Customer,
+        Order,
+        OrderItem,
+        ShippingEvent,
+        Team,
+        Agent,
+        User,
+        Ticket,
+        Message,
+        TicketEvent,
+        CannedReply,
+    )
     return {
         "counts": {model.__name__: model.objects.count() for model in models},
         "customers_updated": sorted(Customer.objects.values_list("updated_at", flat=True)),
@@ -47,6 +70,8 @@ def test_seed_demo_loads_a_believable_shop(db):
     assert 250 <= shop.customers.count() <= 350
     assert 700 <= shop.orders.count() <= 1100
     assert 120 <= Ticket.objects.count() <= 180
+    assert CannedReply.objects.filter(team__isnull=True).exists()
+    assert CannedReply.objects.filter(team__slug="logistics").exists()
 
     statuses = Counter(shop.orders.values_list("status", flat=True))
     assert {"delivered", "shipped", "returned", "refunded", "cancelled"} <= set(statuses)
