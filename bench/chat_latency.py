@@ -27,7 +27,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 import uuid
 from collections import Counter
 from collections.abc import Awaitable, Callable, Sequence
@@ -44,7 +43,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.baseline_relay import schema_create  # noqa: E402
+from bench.common import database_create  # noqa: E402
 from chat.client import AgentClient, CustomerClient  # noqa: E402
+from tests.servers import free_port, wait_until_up  # noqa: E402
 
 SHOP_ORIGIN = "http://bench-shop.example"
 SECRET_KEY = "bench-only-secret-key-" + "x" * 40
@@ -95,25 +96,6 @@ class Result:
 # Processes.
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def wait_until_up(url: str, process: subprocess.Popen[bytes], timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"{process.args!r} exited with {process.returncode}")
-        try:
-            with urllib.request.urlopen(url, timeout=2):  # noqa: S310 (a local URL)
-                return
-        except OSError:
-            time.sleep(0.2)
-    raise RuntimeError(f"{url} did not answer within {timeout}s")
-
-
 def spawn(args: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
     with log.open("wb") as out:
         return subprocess.Popen(args, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)  # noqa: S603
@@ -126,15 +108,6 @@ def stop(process: subprocess.Popen[bytes]) -> None:
     except subprocess.TimeoutExpired:
         process.kill()
         process.wait(timeout=10)
-
-
-def database_create(url: str) -> None:
-    """Drop and create the database named in ``url``, through the server's ``postgres`` database."""
-    parts = urlsplit(url)
-    name = parts.path.lstrip("/")
-    with psycopg.connect(urlunsplit(parts._replace(path="/postgres")), autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}"')
 
 
 def desk_env(database_url: str, redis_url: str) -> dict[str, str]:
@@ -498,7 +471,7 @@ def main() -> None:
         ]
         try:
             for port, process in zip(ports, daphnes, strict=True):
-                wait_until_up(f"http://127.0.0.1:{port}/healthz", process)
+                wait_until_up(f"http://127.0.0.1:{port}/healthz", process, timeout=60)
             urls = [f"http://127.0.0.1:{p}" for p in ports]
             desk = asyncio.run(desk_run(urls, pairs, args.messages, args.duration, args.grace))
         finally:

@@ -32,20 +32,13 @@ import psycopg
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench.common import database_create  # noqa: E402
+
 SECRET_KEY = "bench-only-secret-key-" + "x" * 40
 TEAMS = ["general", "logistics", "billing", "returns", "product"]
 AGENTS_PER_TEAM = 8
 # Tickets are created this far back, evenly, the newest just now.
 HISTORY_DAYS = 730
-
-
-def database_create(url: str) -> None:
-    """Drop and create the database named in ``url``, through the server's ``postgres`` database."""
-    parts = urlsplit(url)
-    name = parts.path.lstrip("/")
-    with psycopg.connect(urlunsplit(parts._replace(path="/postgres")), autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}"')
 
 
 def desk_env(database_url: str) -> dict[str, str]:

@@ -93,8 +93,7 @@ def ticket_open(
     )
     data: dict[str, Any] = {"claimed_order_number": claimed_order_number} if claimed_order_number else {}
     _event(ticket, EventKind.OPENED, at=now, channel=channel, team=ticket.team.slug, **data)
-    posted = _message_store(ticket, author_kind=AuthorKind.CUSTOMER, body=body, client_msg_id=client_msg_id)
-    notify_on_commit(ticket, "opened", message=posted.message)
+    message_post(ticket=ticket, author_kind=AuthorKind.CUSTOMER, body=body, client_msg_id=client_msg_id)
     return ticket
 
 
@@ -109,27 +108,9 @@ def message_post(
     client_msg_id: str | None = None,
 ) -> PostedMessage:
     """Store one message under the ticket's row lock, so sequence numbers are
-    gapless and a retry with the same client id returns the stored message."""
-    posted = _message_store(
-        ticket, author_kind=author_kind, body=body, agent=agent, internal=internal, client_msg_id=client_msg_id
-    )
-    if posted.created:
-        notify_on_commit(posted.message.ticket, "message", message=posted.message)
-        if posted.message.ticket.channel == TicketChannel.EMAIL and author_kind == AuthorKind.AGENT and not internal:
-            # Enqueued in this transaction: the reply and its email stand or fall together.
-            reply_email_send.enqueue(message_id=posted.message.pk)
-    return posted
-
-
-def _message_store(
-    ticket: Ticket,
-    *,
-    author_kind: AuthorKind,
-    body: str,
-    agent: Agent | None = None,
-    internal: bool = False,
-    client_msg_id: str | None = None,
-) -> PostedMessage:
+    gapless and a retry with the same client id returns the stored message.
+    Clients hear of it once committed: as the opening of the ticket when it
+    is the first message."""
     body = _clean_body(body)
     if (author_kind == AuthorKind.AGENT) != (agent is not None):
         raise ValueError("agent must be given exactly for agent messages")
@@ -175,6 +156,10 @@ def _message_store(
             _set_status(locked, TicketStatus.OPEN, actor=agent, at=now, reason="agent replied")
             changed += ["status", "solved_at"]
     locked.save(update_fields=changed)
+    notify_on_commit(locked, "opened" if message.seq == 1 else "message", message=message)
+    if locked.channel == TicketChannel.EMAIL and author_kind == AuthorKind.AGENT and not internal:
+        # Enqueued in this transaction: the reply and its email stand or fall together.
+        reply_email_send.enqueue(message_id=message.pk)
     # Keep the caller's object current.
     ticket.last_seq, ticket.updated_at, ticket.status = locked.last_seq, locked.updated_at, locked.status
     ticket.first_response_at = locked.first_response_at
