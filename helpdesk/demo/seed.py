@@ -74,7 +74,7 @@ LOGINS = (
     DemoLogin("lead", "Lior", "Ben-David", AgentRole.TEAM_LEAD, ("logistics",), AgentStatus.ONLINE),
     DemoLogin("alice", "Alice", "Novak", AgentRole.AGENT, ("logistics",), AgentStatus.ONLINE),
     DemoLogin("bob", "Bob", "Fischer", AgentRole.AGENT, ("returns",), AgentStatus.OFFLINE),
-    DemoLogin("carol", "Carol", "Méndez", AgentRole.AGENT, ("payments", "general"), AgentStatus.AWAY),
+    DemoLogin("carol", "Carol", "Méndez", AgentRole.AGENT, ("payments", "general"), AgentStatus.ONLINE),
 )
 
 
