@@ -6,6 +6,8 @@ its TicketEvent in one transaction.
 
 from __future__ import annotations
 
+import uuid
+
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
@@ -96,6 +98,18 @@ class TicketCategory(models.TextChoices):
     OTHER = "other", "Other"
 
 
+class Tag(models.Model):
+    """A free label on tickets ("vip", "chargeback"), set by agents and routing rules."""
+
+    name = models.CharField(max_length=40, unique=True, help_text="Lower case; letters, digits, - and _.")
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
 class Ticket(models.Model):
     customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="tickets")
     order = models.ForeignKey(Order, on_delete=models.SET_NULL, null=True, blank=True, related_name="tickets")
@@ -106,6 +120,12 @@ class Ticket(models.Model):
     category = models.CharField(max_length=16, choices=TicketCategory.choices, blank=True, default="")
     team = models.ForeignKey(Team, on_delete=models.PROTECT, related_name="tickets")
     assignee = models.ForeignKey(Agent, on_delete=models.SET_NULL, null=True, blank=True, related_name="tickets")
+    tags = models.ManyToManyField(Tag, blank=True, related_name="tickets")
+    # Set when this ticket was merged into another of the same customer; it is
+    # then closed and the customer's later messages go to that one.
+    merged_into = models.ForeignKey(
+        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="merged_from"
+    )
     # The sequence number of the newest message; the next message takes last_seq + 1.
     last_seq = models.PositiveIntegerField(default=0)
     # Receipts: the customer's widget received / showed messages up to these
@@ -159,6 +179,51 @@ class Message(models.Model):
         return f"{self.ticket_id}:{self.seq}"
 
 
+class TicketRead(models.Model):
+    """How far one agent has read one ticket: its messages up to ``seq``. A ticket
+    whose last_seq is higher holds messages the agent has not seen (unread)."""
+
+    agent = models.ForeignKey(Agent, on_delete=models.CASCADE, related_name="reads")
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="reads")
+    seq = models.PositiveIntegerField(default=0)
+    read_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["agent", "ticket"], name="ticketread_unique_agent_ticket")]
+
+    def __str__(self) -> str:
+        return f"{self.agent_id} read {self.ticket_id} to {self.seq}"
+
+
+def attachment_path(instance: Attachment, filename: str) -> str:
+    # The stored name never comes from the upload: the original is kept in `name` only.
+    return f"attachments/{instance.ticket_id}/{uuid.uuid4().hex}"
+
+
+class Attachment(models.Model):
+    """A file sent with a message. Uploaded first (message empty), then bound to
+    the message that carries it. Served only through the desk's download view,
+    as a download, except raster images shown inline."""
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="attachments")
+    message = models.ForeignKey(
+        Message, on_delete=models.CASCADE, null=True, blank=True, related_name="attachments"
+    )
+    author_kind = models.CharField(max_length=8, choices=AuthorKind.choices)
+    author_agent = models.ForeignKey(Agent, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    file = models.FileField(upload_to=attachment_path)
+    name = models.CharField(max_length=200, help_text="The file name as uploaded, shown as text.")
+    content_type = models.CharField(max_length=100, help_text="Sniffed from the content, not taken from the upload.")
+    size = models.PositiveIntegerField()
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
 class EventKind(models.TextChoices):
     OPENED = "opened", "Opened"
     MESSAGE = "message", "Customer message"
@@ -170,6 +235,9 @@ class EventKind(models.TextChoices):
     STATUS_CHANGED = "status_changed", "Status changed"
     PRIORITY_CHANGED = "priority_changed", "Priority changed"
     CATEGORY_CHANGED = "category_changed", "Category changed"
+    TAGS_CHANGED = "tags_changed", "Tags changed"
+    ORDER_LINKED = "order_linked", "Order linked"
+    MERGED = "merged", "Merged"
 
 
 class TicketEvent(models.Model):
