@@ -349,6 +349,12 @@ def run(args: argparse.Namespace, agent: Any, manager: Any) -> list[Case]:
         (f"list page {args.deep}, agent", api_agent, deep_url(api_agent, lst, args.deep)),
         (f"list page {args.deep}, manager", api_manager, deep_url(api_manager, lst, args.deep)),
         ("ticket detail API, agent", api_agent, f"{lst}{ticket.pk}/"),
+        # Search: a word in every message, one in none, a customer's email, a number.
+        ("search common word, manager", api_manager, f"{lst}?q=parcel"),
+        ("search rare word, manager", api_manager, f"{lst}?q=zebra"),
+        ("search rare word, agent", api_agent, f"{lst}?q=zebra"),
+        ("search email, manager", api_manager, f"{lst}?q={ticket.customer.email}"),
+        ("search number, manager", api_manager, f"{lst}?q=12345"),
         ("desk ticket page, agent", desk, f"/desk/tickets/{ticket.pk}/"),
     ]
     cases = []

@@ -35,7 +35,15 @@ from helpdesk.tickets.selectors import (
     messages_after,
     ticket_visible,
 )
-from helpdesk.tickets.services import PostedMessage, agent_seen, message_post, ticket_mark_seen
+from helpdesk.tickets.services import (
+    NewerMessagesError,
+    PostedMessage,
+    agent_seen,
+    message_post,
+    ticket_mark_seen,
+    ticket_read,
+)
+from surveys.selectors import survey_widget_open
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -147,7 +155,8 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
             raise _limited(wait, client_msg_id)
 
     async def send_posted(self, posted: PostedMessage) -> None:
-        payload = notify.message_payload(posted.message)
+        # Reads the message's attachments, unless they were loaded with it.
+        payload = await db(notify.message_payload)(posted.message)
         await self.send_json(schemas.ack(payload, duplicate=not posted.created))
 
     async def replay(self, ticket: Ticket, after_seq: int, until_seq: int | None) -> None:
@@ -179,6 +188,8 @@ class WidgetConsumer(ChatConsumer):
         await self.join(notify.customer_group(self.customer_id))
         await self.accept()
         await self.send_json(await db(self._welcome)())
+        # A customer who comes back later still finds their open surveys.
+        await self.send_surveys(ticket_id=None)
 
     def _welcome(self) -> dict[str, Any]:
         customer = self.visitor.customer
@@ -207,6 +218,11 @@ class WidgetConsumer(ChatConsumer):
         del frame["type"]
         return frame
 
+    async def send_surveys(self, *, ticket_id: int | None) -> None:
+        """The customer's own open surveys (of one ticket when given)."""
+        for payload in await db(survey_widget_open)(customer_id=self.customer_id, ticket_id=ticket_id):
+            await self.send_json(schemas.survey(payload))
+
     async def my_ticket(self, ticket_id: int) -> Ticket:
         ticket = await db(conversation_get)(customer=self.visitor.customer, ticket_id=ticket_id)
         if ticket is None:
@@ -224,11 +240,17 @@ class WidgetConsumer(ChatConsumer):
             {"type": "contact", "name": contact.name, "email": contact.email, "order_number": order_number.strip()}
         )
 
-    async def on_message_send(self, client_msg_id: str, body: str, ticket: int | None = None) -> None:
+    async def on_message_send(
+        self, client_msg_id: str, body: str, ticket: int | None = None, attachments: list[int] | None = None
+    ) -> None:
         self.check_send(body, client_msg_id)
         try:
             posted = await db(widget_message_send)(
-                visitor=self.visitor, client_msg_id=client_msg_id, body=body, ticket_id=ticket
+                visitor=self.visitor,
+                client_msg_id=client_msg_id,
+                body=body,
+                ticket_id=ticket,
+                attachments=attachments or [],
             )
         except Ticket.DoesNotExist:
             raise ProtocolError("not_found", "No such conversation.", client_msg_id=client_msg_id) from None
@@ -269,6 +291,8 @@ class WidgetConsumer(ChatConsumer):
             await self.send_json(schemas.message_frame(message, for_customer=True))
         if change in ("opened", "status"):
             await self.send_json(schemas.conversation(ticket))
+            if change == "status" and ticket["status"] == TicketStatus.SOLVED:
+                await self.send_surveys(ticket_id=ticket["id"])
         elif change == "receipt":
             await self.send_json(schemas.customer_receipt(ticket))
 
@@ -388,7 +412,15 @@ class AgentConsumer(ChatConsumer):
             await self.leave(notify.viewers_group(ticket))
             self.viewers.pop(ticket, None)
 
-    async def on_message_send(self, ticket: int, client_msg_id: str, body: str, internal: bool = False) -> None:
+    async def on_message_send(
+        self,
+        ticket: int,
+        client_msg_id: str,
+        body: str,
+        internal: bool = False,
+        attachments: list[int] | None = None,
+        seen_seq: int | None = None,
+    ) -> None:
         self.check_send(body, client_msg_id)
         found = await self.visible_ticket(ticket)
         try:
@@ -399,9 +431,13 @@ class AgentConsumer(ChatConsumer):
                 body=body,
                 internal=internal,
                 client_msg_id=client_msg_id,
+                attachments=attachments or [],
+                seen_seq=seen_seq,
             )
         except ValidationError as error:
             raise _stored_or_error(error, client_msg_id) from None
+        except NewerMessagesError as newer:
+            raise schemas.newer_messages(ticket=found.pk, client_msg_id=client_msg_id, seqs=newer.seqs) from None
         await self.send_posted(posted)
 
     async def on_sync(self, ticket: int, after_seq: int, until_seq: int | None = None) -> None:
@@ -428,6 +464,7 @@ class AgentConsumer(ChatConsumer):
     async def on_receipt(self, ticket: int, seq: int) -> None:
         found = await self.visible_ticket(ticket)
         await db(ticket_mark_seen)(ticket=found, reader="agent", seq=seq, read=True)
+        await db(ticket_read)(agent=self.agent, ticket=found, seq=seq)  # this agent's unread mark
 
     async def on_status(self, status: str) -> None:
         if status not in (AgentStatus.ONLINE, AgentStatus.AWAY):

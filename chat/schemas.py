@@ -13,6 +13,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
+
+from helpdesk.tickets import attachments
 from helpdesk.tickets.notify import initials
 
 CLIENT_ID_MAX = 64
@@ -24,6 +27,8 @@ class Field:
     required: bool = True
     max_chars: int | None = None
     nullable: bool = False
+    # For lists: the settings name of the most items allowed; items are ids (integers from 1).
+    max_items_setting: str | None = None
 
     def check(self, value: Any) -> str | None:
         """An error message, or None when the value fits."""
@@ -33,6 +38,12 @@ class Field:
             return f"Expected {self._name()}."
         if not isinstance(value, self.kind):
             return f"Expected {self._name()}."
+        if isinstance(value, list):
+            if any(isinstance(item, bool) or not isinstance(item, int) or item < 1 for item in value):
+                return "Expected a list of ids."
+            most = getattr(settings, self.max_items_setting) if self.max_items_setting else None
+            if most is not None and len(value) > most:
+                return f"At most {most} items."
         if isinstance(value, int) and not isinstance(value, bool) and value < 0:
             return "Must be zero or more."
         if self.max_chars is not None and isinstance(value, str) and len(value) > self.max_chars:
@@ -40,7 +51,7 @@ class Field:
         return None
 
     def _name(self) -> str:
-        names: dict[Any, str] = {str: "a string", int: "an integer", bool: "true or false"}
+        names: dict[Any, str] = {str: "a string", int: "an integer", bool: "true or false", list: "a list"}
         return names.get(self.kind, "a value")
 
 
@@ -50,6 +61,8 @@ TICKET = Field(int)
 CLIENT_MSG_ID = Field(str, max_chars=CLIENT_ID_MAX)
 # Bodies are bounded by the frame size here and by CHAT_MAX_MESSAGE_CHARS in the consumer.
 BODY = Field(str)
+# Files uploaded beforehand (POST /widget/v1/attachments or the ticket API), sent with the message.
+ATTACHMENTS = Field(list, required=False, max_items_setting="ATTACHMENTS_PER_MESSAGE")
 SYNC: Schema = {"ticket": TICKET, "after_seq": Field(int), "until_seq": Field(int, required=False, nullable=True)}
 PING: Schema = {}
 
@@ -59,7 +72,12 @@ WIDGET_IN: Mapping[str, Schema] = {
         "email": Field(str, max_chars=254),
         "order_number": Field(str, required=False),
     },
-    "message.send": {"client_msg_id": CLIENT_MSG_ID, "body": BODY, "ticket": Field(int, required=False, nullable=True)},
+    "message.send": {
+        "client_msg_id": CLIENT_MSG_ID,
+        "body": BODY,
+        "ticket": Field(int, required=False, nullable=True),
+        "attachments": ATTACHMENTS,
+    },
     "sync": SYNC,
     "typing": {"ticket": TICKET, "typing": Field(bool)},
     "receipt": {"ticket": TICKET, "seq": Field(int), "read": Field(bool)},
@@ -74,6 +92,9 @@ AGENT_IN: Mapping[str, Schema] = {
         "client_msg_id": CLIENT_MSG_ID,
         "body": BODY,
         "internal": Field(bool, required=False),
+        "attachments": ATTACHMENTS,
+        # The newest seq the agent's page shows: a public reply waits while the customer wrote after it.
+        "seen_seq": Field(int, required=False, nullable=True),
     },
     "sync": SYNC,
     "typing": {"ticket": TICKET, "typing": Field(bool), "internal": Field(bool, required=False)},
@@ -149,7 +170,19 @@ def message_frame(message: dict[str, Any], *, for_customer: bool) -> dict[str, A
     frame = {"type": "message", **message}
     if for_customer:
         del frame["internal"]  # customers only ever receive public messages
+        # No session on the shop's origin: signed, expiring links instead.
+        frame["attachments"] = [attachments.for_customer(item) for item in message.get("attachments", ())]
     return frame
+
+
+def newer_messages(*, ticket: int, client_msg_id: str, seqs: list[int]) -> ProtocolError:
+    return ProtocolError(
+        "newer_messages",
+        "The customer wrote again while you were typing. Read it, then send again.",
+        ticket=ticket,
+        client_msg_id=client_msg_id,
+        seqs=seqs,
+    )
 
 
 def synced(*, ticket: int, through: int, last_seq: int) -> dict[str, Any]:
@@ -223,9 +256,14 @@ def ticket_frame(ticket: Mapping[str, Any], *, change: str, message: Mapping[str
             "seq": message["seq"],
             "author": message["author"],
             "internal": message["internal"],
-            "preview": message["body"][:140],
+            "preview": message["body"][:140] or _files_preview(message.get("attachments", ())),
         }
     return frame
+
+
+def _files_preview(items: Any) -> str:
+    names = [item["name"] for item in items]
+    return ("Attachment: " + ", ".join(names))[:140] if names else ""
 
 
 def ticket_removed(ticket_id: int) -> dict[str, Any]:
@@ -234,3 +272,9 @@ def ticket_removed(ticket_id: int) -> dict[str, Any]:
 
 def presence(*, ticket: int, viewers: list[dict[str, Any]]) -> dict[str, Any]:
     return {"type": "presence", "ticket": ticket, "viewers": viewers}
+
+
+def survey(payload: Mapping[str, Any]) -> dict[str, Any]:
+    """An open CSAT/NPS survey for the customer's widget; ``payload`` comes
+    from surveys.selectors.survey_widget_payload (docs/protocol.md, docs/surveys.md)."""
+    return {"type": "survey", **payload}

@@ -6,7 +6,7 @@ from django.conf import settings
 from django.core import signing
 from django.db.models import QuerySet
 
-from chat.models import Visitor
+from chat.models import Visitor, visitor_token_digest
 from chat.services import CONNECT_SALT
 from helpdesk.customers.models import Customer, Shop
 from helpdesk.tickets.models import Ticket
@@ -25,6 +25,13 @@ def visitor_for_connect_token(*, token: str) -> Visitor | None:
     if not isinstance(data, dict) or not isinstance(data.get("v"), int):
         return None
     return Visitor.objects.select_related("customer", "shop").filter(pk=data["v"]).first()
+
+
+def visitor_for_token(*, token: str) -> Visitor | None:
+    """The visitor a widget's stored token names, or None."""
+    if not token:
+        return None
+    return Visitor.objects.select_related("customer").filter(token_digest=visitor_token_digest(token)).first()
 
 
 def conversation_list(*, customer: Customer, limit: int = 20) -> QuerySet[Ticket]:

@@ -6,10 +6,12 @@ from __future__ import annotations
 
 import secrets
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from django.core import signing
 from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import UploadedFile
 from django.core.validators import validate_email
 from django.db import transaction
 from django.utils import timezone
@@ -17,9 +19,9 @@ from django.utils import timezone
 from chat.models import Visitor, visitor_token_digest
 from helpdesk.customers.identity import VISITOR_ID_PREFIX, identity_valid
 from helpdesk.customers.models import Customer, Order, Shop
-from helpdesk.tickets.models import AuthorKind, Message, Ticket, TicketChannel, TicketStatus
+from helpdesk.tickets.models import Attachment, AuthorKind, Message, Ticket, TicketChannel, TicketStatus
 from helpdesk.tickets.selectors import desk_availability
-from helpdesk.tickets.services import PostedMessage, message_post, ticket_open
+from helpdesk.tickets.services import PostedMessage, attachment_upload, message_post, ticket_open
 
 CONNECT_SALT = "chat.widget.connect"
 
@@ -116,10 +118,14 @@ def widget_contact_update(*, visitor: Visitor, name: str, email: str, order_numb
 
 
 @transaction.atomic
-def widget_message_send(*, visitor: Visitor, client_msg_id: str, body: str, ticket_id: int | None) -> PostedMessage:
+def widget_message_send(
+    *, visitor: Visitor, client_msg_id: str, body: str, ticket_id: int | None, attachments: Sequence[int] = ()
+) -> PostedMessage:
     """Store a customer's chat message in ``ticket_id``, else in their open
     conversation, else in a new ticket: a chat while agents are online, an
-    email ticket otherwise (which needs an email address to answer)."""
+    email ticket otherwise (which needs an email address to answer).
+    ``attachments`` were uploaded to that conversation beforehand, so a new
+    conversation starts with text."""
     customer = Customer.objects.select_for_update().get(pk=visitor.customer_id)  # one new ticket at a time
     existing = (
         Message.objects.select_related("ticket", "author_agent__user")
@@ -128,12 +134,25 @@ def widget_message_send(*, visitor: Visitor, client_msg_id: str, body: str, tick
     )
     if existing is not None:
         return PostedMessage(existing, created=False)
-    tickets = Ticket.objects.filter(customer=customer).exclude(status=TicketStatus.CLOSED)
-    ticket = tickets.filter(pk=ticket_id).first() if ticket_id is not None else tickets.order_by("-created_at").first()
+    # A merged ticket is closed, but message_post carries its messages over to the one it went into.
+    tickets = Ticket.objects.filter(customer=customer).exclude(status=TicketStatus.CLOSED, merged_into__isnull=True)
+    ticket = (
+        tickets.filter(pk=ticket_id).first()
+        if ticket_id is not None
+        else tickets.filter(merged_into__isnull=True).order_by("-created_at").first()
+    )
     if ticket_id is not None and ticket is None:
         raise Ticket.DoesNotExist
     if ticket is not None:
-        return message_post(ticket=ticket, author_kind=AuthorKind.CUSTOMER, body=body, client_msg_id=client_msg_id)
+        return message_post(
+            ticket=ticket,
+            author_kind=AuthorKind.CUSTOMER,
+            body=body,
+            client_msg_id=client_msg_id,
+            attachments=attachments,
+        )
+    if attachments:
+        raise ValidationError({"attachments": ["Files go with a conversation: send a message first."]})
     online = desk_availability().online
     if not online and not customer.email:
         raise ValidationError({"email": ["We are away: leave your email address so we can answer you."]})
@@ -149,3 +168,12 @@ def widget_message_send(*, visitor: Visitor, client_msg_id: str, body: str, tick
         claimed_order_number="" if order else claimed,
     )
     return PostedMessage(ticket.messages.select_related("ticket").get(seq=1), created=True)
+
+
+def widget_attachment_upload(*, visitor: Visitor, ticket_id: int, upload: UploadedFile) -> Attachment:
+    """A file the visitor will send in their conversation ``ticket_id``;
+    raises Ticket.DoesNotExist for a ticket that is not their customer's."""
+    ticket = Ticket.objects.filter(customer_id=visitor.customer_id, pk=ticket_id).first()
+    if ticket is None:
+        raise Ticket.DoesNotExist
+    return attachment_upload(ticket=ticket, author_kind=AuthorKind.CUSTOMER, upload=upload)

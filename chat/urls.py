@@ -4,4 +4,5 @@ from chat import views
 
 urlpatterns = [
     path("session", views.session, name="widget-session"),
+    path("attachments", views.attachments, name="widget-attachments"),
 ]

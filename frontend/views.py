@@ -4,47 +4,68 @@ and hand over to static/desk/desk.js, which keeps them live over /ws/agent/
 
 from __future__ import annotations
 
-from datetime import timedelta
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
 
+from django import forms
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest, QueryDict
+from django.shortcuts import redirect, render
 from django.templatetags.static import static
+from django.urls import reverse
 
 from chat.origins import widget_origin_allowed
 from frontend.demo import demo_shop_get, demo_shop_url_for, desk_origin_for
 from helpdesk.customers.selectors import customer_context
+from helpdesk.tickets.event_text import HIDDEN_KINDS, event_text
+from helpdesk.tickets.filters import ANY, ME, NONE, TicketFilter
 from helpdesk.tickets.models import (
     Agent,
     EventKind,
     Message,
+    SentimentLabel,
     Ticket,
     TicketCategory,
     TicketChannel,
+    TicketEvent,
     TicketPriority,
     TicketStatus,
 )
 from helpdesk.tickets.notify import initials
 from helpdesk.tickets.selectors import (
+    KeysetPage,
+    Queue,
+    TicketCursor,
+    agent_choices,
     agent_for_user,
     agent_list,
-    queue_filter,
     queues_for,
+    tag_list,
     team_list,
+    ticket_claimed_order_number,
     ticket_detail,
-    ticket_list,
+    ticket_events_shown,
+    ticket_get,
+    ticket_inbox,
+    ticket_keyset_page,
     ticket_queue_counts,
-    ticket_search,
 )
+from helpdesk.tickets.services import ticket_read
+from surveys.selectors import survey_panel
 
-TICKET_LIST_LIMIT = 100
+# The tag input suggests at most this many existing tags.
+TAG_OPTIONS_LIMIT = 500
 # Display labels for the stable values live events carry; desk.js shows these.
 LABELS = {
     "status": dict(TicketStatus.choices),
     "priority": dict(TicketPriority.choices),
     "channel": dict(TicketChannel.choices),
+    "category": dict(TicketCategory.choices),
+    "sentiment": dict(SentimentLabel.choices),
 }
 
 
@@ -61,34 +82,133 @@ def _agent(request: HttpRequest) -> Agent:
     return agent
 
 
-@login_required
 def desk_ticket_list(request: HttpRequest) -> HttpResponse:
+    """The old address of the ticket list: on to the inbox, query string kept."""
+    query = request.META.get("QUERY_STRING", "")
+    return redirect(reverse("inbox") + (f"?{query}" if query else ""))
+
+
+# The inbox shows this many tickets, then "Load more" asks for as many again.
+INBOX_PAGE_SIZE = 50
+# A re-read after live changes covers the newest rows down to the 100th shown
+# (desk/list.js), plus tickets newer than those, at most this many rows...
+INBOX_SYNC_MAX = 200
+# ...and, further down, the rows live events touched, by id, at most this many.
+INBOX_SYNC_IDS = 100
+# TicketFilter fields the filter bar does not show as controls: the search box
+# and the queue links stand for the first two; the rest are for API clients and
+# hand-made links, kept as hidden fields when given. Every other filter of
+# TicketFilter appears in the bar by itself.
+BAR_ELSEWHERE = ("q", "queue")
+BAR_HIDDEN = ("customer", "created_after", "created_before")
+# Query parameters of /inbox/rows/ that are positions in the list, not filters.
+CURSOR_PARAMS = ("after", "through")
+POSITION_PARAMS = (*CURSOR_PARAMS, "ids")
+
+
+def _inbox_filters(request: HttpRequest, agent: Agent) -> TicketFilter:
+    """The API's FilterSet over the agent's inbox (tickets with unread marks)."""
+    request.agent = agent  # type: ignore[attr-defined]  # "me", queues and unread are the agent's
+    return TicketFilter(request.GET, queryset=ticket_inbox(agent=agent), request=request)
+
+
+def _query(params: QueryDict, **changes: str | None) -> str:
+    """The query string of ``params`` without positions, with ``changes`` (None removes)."""
+    params = params.copy()
+    for name in POSITION_PARAMS:
+        params.pop(name, None)
+    for name, value in changes.items():
+        params.pop(name, None)
+        if value:
+            params[name] = value
+    return params.urlencode()
+
+
+def _filter_bar(filterset: TicketFilter) -> dict[str, Any]:
+    """The filter form dressed for the page: assignee as a picker, errors
+    tied to their controls, and which fields show where."""
+    form = filterset.form
+    form.label_suffix = ""
+    names = [name for name in form.fields if name not in BAR_ELSEWHERE + BAR_HIDDEN]
+    form.fields["assignee"].widget = forms.Select(
+        choices=[("", ANY), (ME, "Me"), (NONE, "Unassigned"), *((str(pk), name) for pk, name in agent_choices())]
+    )
+    for name in names:
+        # Written for API clients; the labels say enough here (the bound field keeps its own copy).
+        form.fields[name].help_text = form[name].help_text = ""
+    for name in form.errors:
+        if name in form.fields:
+            form.fields[name].widget.attrs.update({"aria-invalid": "true", "aria-describedby": f"id_{name}-error"})
+    return {
+        "form": form,
+        "fields": [form[name] for name in names],
+        "kept": [(name, form.data[name]) for name in BAR_HIDDEN if form.data.get(name)],
+        # Errors of fields without a control of their own are listed above the bar.
+        "other_errors": [(form.fields[n].label or n, e) for n, e in form.errors.items() if n not in names],
+    }
+
+
+@login_required
+def inbox(request: HttpRequest) -> HttpResponse:
+    """The agent's ticket list: queues, search, filters and the first page;
+    desk/list.js keeps it live and loads more from ``inbox_rows``."""
     agent = _agent(request)
-    queues = queues_for(agent)
-    queue = next((q for q in queues if q.value == request.GET.get("queue")), None)
-    tickets_qs = ticket_list(agent=agent)
-    if queue is not None:
-        tickets_qs = tickets_qs.filter(queue_filter(agent=agent, queue=queue))
-    search = request.GET.get("q", "").strip()
-    tickets_qs = ticket_search(tickets_qs, search)
-    tickets = list(tickets_qs[:TICKET_LIST_LIMIT])
+    filterset = _inbox_filters(request, agent)
+    valid = filterset.is_valid()
+    page = ticket_keyset_page(filterset.qs, size=INBOX_PAGE_SIZE) if valid else KeysetPage([], "")
+    cleaned = filterset.form.cleaned_data if valid else {}
+    queue = Queue(cleaned["queue"]) if cleaned.get("queue") else None
     counts = ticket_queue_counts(agent=agent)
-    # Live `ticket` events name the team by id; the page turns ids into names.
-    teams = {team.pk: team.name for team in team_list()}
+    teams = list(team_list())
     return render(
         request,
         "frontend/desk/ticket_list.html",
         {
             "agent": agent,
-            "tickets": tickets,
-            "teams": teams,
-            "labels": LABELS,
-            "limit": TICKET_LIST_LIMIT,
+            "rows": page.rows,
+            "next": page.next,
+            "valid": valid,
             "queue": queue,
-            "search": search,
-            "queues": [(q, counts[q.value]) for q in queues],
+            "search": request.GET.get("q", "").strip(),
+            "queues": [(q, counts[q.value], _query(request.GET, queue=q.value)) for q in queues_for(agent)],
+            "all_query": _query(request.GET, queue=None),
+            "clear_query": _query(QueryDict(), queue=queue.value if queue else None),
+            "rows_url": reverse("inbox-rows") + "?" + _query(request.GET),
+            "filtered": any(v not in (None, "", False) for v in cleaned.values()),
+            "bar": _filter_bar(filterset),
+            # Live `ticket` events name the team by id; the page turns ids into names.
+            "teams": {team.pk: team.name for team in teams},
+            "labels": LABELS,
         },
+        status=200 if valid else 400,
     )
+
+
+@login_required
+def inbox_rows(request: HttpRequest) -> HttpResponse:
+    """Rows of the inbox as the page renders them (_ticket_rows.html), for
+    desk/list.js: ``after=<cursor>`` the next page; ``through=<cursor>`` every
+    row from the newest down to that one, and with ``ids=1,2`` those tickets
+    too where they still match (to re-read what the page shows). The header
+    X-Next-Cursor says where the rows stopped ("" at the end)."""
+    agent = _agent(request)
+    filterset = _inbox_filters(request, agent)
+    if not filterset.is_valid():
+        return HttpResponseBadRequest(filterset.form.errors.as_text(), content_type="text/plain")
+    try:
+        after, through = (
+            TicketCursor.parse(request.GET[name]) if request.GET.get(name) else None for name in CURSOR_PARAMS
+        )
+    except ValueError:
+        return HttpResponseBadRequest("Not a cursor of this list.", content_type="text/plain")
+    ids = request.GET.get("ids", "").split(",") if request.GET.get("ids") else []
+    if len(ids) > INBOX_SYNC_IDS or not all(i.isdigit() and len(i) < 19 for i in ids):
+        return HttpResponseBadRequest(f"ids: at most {INBOX_SYNC_IDS} ticket ids.", content_type="text/plain")
+    size = INBOX_SYNC_MAX if through else INBOX_PAGE_SIZE
+    page = ticket_keyset_page(filterset.qs, size=size, after=after, through=through, ids=[int(i) for i in ids])
+    response = render(request, "frontend/desk/_ticket_rows.html", {"rows": page.rows})
+    response["X-Next-Cursor"] = page.next
+    return response
 
 
 def _author(message: Message) -> dict[str, str]:
@@ -122,11 +242,12 @@ def desk_ticket_detail(request: HttpRequest, ticket_id: int) -> HttpResponse:
         ticket = ticket_detail(agent=agent, ticket_id=ticket_id)
     except Ticket.DoesNotExist:
         raise Http404("No such ticket.") from None
+    ticket_read(agent=agent, ticket=ticket, seq=ticket.last_seq)  # opening the page reads it: no unread mark
     messages = list(ticket.messages.all())
-    rows = [(message, _author(message)) for message in messages]
-    opened = next((e for e in ticket.events.all() if e.kind == EventKind.OPENED), None)
-    panel = customer_context(agent=agent, ticket=ticket)
     teams = list(team_list())
+    lines = event_lines([e for e in ticket.events.all() if e.kind not in HIDDEN_KINDS], {t.slug: t.name for t in teams})
+    rows = _thread(messages, lines)
+    opened = next((e for e in ticket.events.all() if e.kind == EventKind.OPENED), None)
     return render(
         request,
         "frontend/desk/ticket_detail.html",
@@ -136,9 +257,9 @@ def desk_ticket_detail(request: HttpRequest, ticket_id: int) -> HttpResponse:
             "rows": rows,
             # The page holds every message up to here; desk.js syncs from it.
             "have": max((m.seq for m in messages), default=0),
-            # What an anonymous customer typed; not matched to one of their orders.
-            "claimed_order_number": (opened.data.get("claimed_order_number", "") if opened else ""),
             "max_chars": settings.CHAT_MAX_MESSAGE_CHARS,
+            "attachments_per_message": settings.ATTACHMENTS_PER_MESSAGE,
+            "attachment_max_bytes": settings.ATTACHMENT_MAX_BYTES,
             "labels": LABELS,
             "teams": {team.pk: team.name for team in teams},
             # The side box's controls; desk.js sends their changes to the ticket API.
@@ -147,11 +268,103 @@ def desk_ticket_detail(request: HttpRequest, ticket_id: int) -> HttpResponse:
                 "priority": TicketPriority.choices,
                 "category": TicketCategory.choices,
             },
+            "sentiment_choices": SentimentLabel.choices,
             "team_options": teams,
             "agent_options": sorted(agent_list(), key=lambda a: a.display_name.casefold()),
-            "panel": panel,
-            "past_tickets": [(past, duration_text(past.first_response)) for past in panel.past_tickets],
+            "tag_options": tag_list().values_list("name", flat=True)[:TAG_OPTIONS_LIMIT],
+            # The newest system line shown; ticket.js asks for lines after it.
+            "last_event": max((line.id for line in lines), default=0),
+            # claimed_order_number: what an anonymous customer typed; not matched to one of their orders.
+            **_panel(agent, ticket, claimed_order_number=opened.data.get("claimed_order_number", "") if opened else ""),
         },
+    )
+
+
+Row = tuple[Message | None, dict[str, str] | None, "EventLine | None"]
+
+
+def _thread(messages: list[Message], lines: list[EventLine]) -> list[Row]:
+    """Messages and system lines in time order, as (message, author, line) with one of
+    message and line set; a message's own events (a reply reopening the ticket) follow it."""
+    items: list[tuple[datetime, int, int, Row]] = [(m.created_at, 0, m.seq, (m, _author(m), None)) for m in messages]
+    items += [(line.created_at, 1, line.id, (None, None, line)) for line in lines]
+    return [row for *_, row in sorted(items, key=lambda item: item[:3])]
+
+
+def _panel(agent: Agent, ticket: Ticket, *, claimed_order_number: str) -> dict[str, Any]:
+    """What the customer panel (_context_panel.html) and the merge control need."""
+    panel = customer_context(agent=agent, ticket=ticket)
+    surveys = survey_panel(agent=agent, ticket=ticket)
+    return {
+        "panel": panel,
+        "surveys": surveys,
+        "claimed_order_number": claimed_order_number,
+        # (past ticket, time to first reply, its survey answer or None)
+        "past_tickets": [
+            (past, duration_text(past.first_response), surveys.by_ticket.get(past.ticket.pk))
+            for past in panel.past_tickets
+        ],
+        # The customer's other tickets this one could be merged into.
+        "merge_options": [
+            past.ticket
+            for past in panel.past_tickets
+            if past.ticket.status != TicketStatus.CLOSED and past.ticket.merged_into_id is None
+        ],
+    }
+
+
+@dataclass(frozen=True)
+class EventLine:
+    id: int
+    kind: str
+    text: str
+    created_at: datetime
+
+
+def event_lines(events: Iterable[TicketEvent], teams: Mapping[str, str]) -> list[EventLine]:
+    """The conversation's system lines; expects each event's actor with its user loaded."""
+    return [
+        EventLine(
+            id=e.pk,
+            kind=e.kind,
+            text=event_text(e.kind, e.data, actor=e.actor.display_name if e.actor else "", teams=teams),
+            created_at=e.created_at,
+        )
+        for e in events
+    ]
+
+
+def _visible(agent: Agent, ticket_id: int) -> Ticket:
+    try:
+        return ticket_get(agent=agent, ticket_id=ticket_id)
+    except Ticket.DoesNotExist:
+        raise Http404("No such ticket.") from None
+
+
+@login_required
+def desk_ticket_events(request: HttpRequest, ticket_id: int) -> HttpResponse:
+    """The system lines of the ticket newer than event ``after``, as list items
+    for the conversation (static/desk/ticket.js places them)."""
+    ticket = _visible(_agent(request), ticket_id)
+    try:
+        after = max(0, int(request.GET.get("after", "0")))
+    except ValueError:
+        return HttpResponse("after: expected an event id.", status=400, content_type="text/plain")
+    events = ticket_events_shown(ticket=ticket, after_id=after)
+    teams = {team.slug: team.name for team in team_list()} if events else {}
+    return render(request, "frontend/desk/_events.html", {"lines": event_lines(events, teams)})
+
+
+@login_required
+def desk_ticket_context(request: HttpRequest, ticket_id: int) -> HttpResponse:
+    """The customer panel of the ticket page, re-rendered when what it shows changed."""
+    agent = _agent(request)
+    ticket = _visible(agent, ticket_id)
+    claimed = ticket_claimed_order_number(ticket=ticket)
+    return render(
+        request,
+        "frontend/desk/_context_panel.html",
+        {"agent": agent, "ticket": ticket, **_panel(agent, ticket, claimed_order_number=claimed)},
     )
 
 

@@ -1,4 +1,5 @@
-"""GET /healthz: is the database, the channel layer and the task queue usable?"""
+"""GET /healthz: is the database, the channel layer and the task queue usable?
+It also reports the sentiment tagger's backlog, without failing on it."""
 
 from __future__ import annotations
 
@@ -10,9 +11,13 @@ from asgiref.sync import sync_to_async
 from channels.layers import get_channel_layer
 from django.conf import settings
 from django.db import connection
+from django.db.models import Case, F, When
+from django.db.models.functions import Greatest
 from django.http import HttpRequest, JsonResponse
 from django.utils import timezone
-from django_tasks_db.models import DBTaskResult
+from django_tasks_db.models import DBTaskResult, get_date_max
+
+from helpdesk.tickets.models import AuthorKind, Message
 
 CHECK_TIMEOUT_SECONDS = 3.0
 
@@ -36,7 +41,11 @@ async def _channel_layer() -> dict[str, Any]:
 
 def _task_queue() -> dict[str, Any]:
     waiting = DBTaskResult.objects.ready()
-    oldest = waiting.order_by("enqueued_at").values_list("enqueued_at", flat=True).first()
+    # A task scheduled for later (an SLA timer) waits from its run_after, not from when it was queued.
+    since = Case(
+        When(run_after=get_date_max(), then=F("enqueued_at")), default=Greatest(F("enqueued_at"), F("run_after"))
+    )
+    oldest = waiting.annotate(since=since).order_by("since").values_list("since", flat=True).first()
     lag = (timezone.now() - oldest) if oldest else timedelta(0)
     lag_seconds = int(lag.total_seconds())
     # Tasks waiting longer than this mean no worker is taking them.
@@ -44,6 +53,20 @@ def _task_queue() -> dict[str, Any]:
     result: dict[str, Any] = {"ok": ok, "waiting": waiting.count(), "oldest_waiting_seconds": lag_seconds}
     if not ok:
         result["error"] = "tasks are waiting longer than TASK_QUEUE_MAX_LAG_SECONDS: is a worker running?"
+    return result
+
+
+def _sentiment() -> dict[str, Any]:
+    """Customer messages waiting for their tag, and why the last attempt failed.
+    Reported, not failed on: chat works without tags."""
+    waiting = Message.objects.filter(author_kind=AuthorKind.CUSTOMER, sentiment_tagged_at__isnull=True)
+    oldest = waiting.order_by("created_at").values_list("created_at", flat=True).first()
+    lag_seconds = int((timezone.now() - oldest).total_seconds()) if oldest else 0
+    error = waiting.exclude(sentiment_error="").order_by("-id").values_list("sentiment_error", flat=True).first()
+    ok = not error and lag_seconds <= settings.TASK_QUEUE_MAX_LAG_SECONDS
+    result: dict[str, Any] = {"ok": ok, "waiting": waiting.count(), "oldest_waiting_seconds": lag_seconds}
+    if error:
+        result["error"] = error
     return result
 
 
@@ -64,6 +87,8 @@ async def healthz(request: HttpRequest) -> JsonResponse:
     )
     healthy = all(part["ok"] for part in results.values())
     failed = [name for name, part in results.items() if not part["ok"]]
+    # Degraded, not failed: the desk serves chats while messages wait for tags.
+    results["sentiment"] = (await _check("sentiment", sync_to_async(_sentiment)()))[1]
     return JsonResponse(
         {"status": "ok" if healthy else "fail", "failed": failed, **results}, status=200 if healthy else 503
     )

@@ -4,12 +4,15 @@ from the environment through helpdesk.env; docs/configuration.md lists them.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
+from django.conf.locale import LANG_INFO
 from django.core.exceptions import ImproperlyConfigured
 
 from helpdesk.env import (
     env_bool,
+    env_float,
     env_int,
     env_list,
     env_redis_url,
@@ -17,6 +20,7 @@ from helpdesk.env import (
     parse_database_url,
 )
 from helpdesk.tickets.hours import hours_parse
+from sentiment.label_map import parse_label_map
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -50,6 +54,8 @@ INSTALLED_APPS = [
     "helpdesk.tickets",
     "chat",
     "frontend",
+    "sentiment",
+    "surveys",
 ]
 
 MIDDLEWARE = [
@@ -115,7 +121,7 @@ else:
 TASKS = {
     "default": {
         "BACKEND": "django_tasks_db.DatabaseBackend",
-        "QUEUES": ["default"],
+        "QUEUES": ["default", "sentiment"],
     }
 }
 
@@ -130,7 +136,12 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 LOGIN_URL = "/admin/login/"
 
-LANGUAGE_CODE = "en-us"
+# The desk's language; Hebrew, Persian, Arabic and Urdu lay the desk out right to left.
+LANGUAGE_CODE = env_str("DESK_LANGUAGE", "en-us").lower()
+if LANGUAGE_CODE.split("-")[0] not in LANG_INFO:
+    raise ImproperlyConfigured(
+        f"DESK_LANGUAGE: {LANGUAGE_CODE!r} is not a language code Django knows (e.g. en, he, fa)"
+    )
 TIME_ZONE = env_str("TIME_ZONE", "UTC")
 USE_I18N = True
 USE_TZ = True
@@ -170,6 +181,7 @@ SPECTACULAR_SETTINGS = {
         "AgentStatusEnum": "helpdesk.tickets.models.AgentStatus",
         "OrderStatusEnum": "helpdesk.customers.models.OrderStatus",
         "ShippingStatusEnum": "helpdesk.customers.models.ShippingStatus",
+        "SentimentLabelEnum": "helpdesk.tickets.models.SentimentLabel",
     },
 }
 
@@ -192,10 +204,66 @@ except ValueError as error:
     raise ImproperlyConfigured(f"BUSINESS_HOURS: {error}") from None
 # An agent counts as online while their desk tab has been heard from this recently.
 AGENT_ONLINE_SECONDS = env_int("AGENT_ONLINE_SECONDS", 90, minimum=10)
+# The inbox's "At SLA risk" queue: tickets whose SLA clock is due within this many minutes.
+SLA_AT_RISK_MINUTES = env_int("SLA_AT_RISK_MINUTES", 5, minimum=1)
+# An agent marked online but not heard from for this long (every desk tab closed
+# or cut off) is set offline and their open chats go back to the queue.
+AGENT_OFFLINE_GRACE_SECONDS = env_int(
+    "AGENT_OFFLINE_GRACE_SECONDS", max(120, AGENT_ONLINE_SECONDS), minimum=AGENT_ONLINE_SECONDS
+)
 # Shown to customers while agents are online until there are enough first responses to measure.
 CHAT_DEFAULT_REPLY_SECONDS = env_int("CHAT_DEFAULT_REPLY_SECONDS", 120, minimum=1)
+# Attachments (docs/configuration.md). Files live under MEDIA_ROOT and are
+# served only through the desk's download view, never straight from disk.
+MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(BASE_DIR / "media")))
+ATTACHMENT_MAX_BYTES = env_int("ATTACHMENT_MAX_BYTES", 10 * 1024 * 1024, minimum=1)
+ATTACHMENTS_PER_MESSAGE = env_int("ATTACHMENTS_PER_MESSAGE", 5, minimum=1, maximum=50)
+# How long a download link in a customer's chat works; the widget gets fresh ones on every sync.
+ATTACHMENT_LINK_SECONDS = env_int("ATTACHMENT_LINK_SECONDS", 24 * 3600, minimum=60)
 # /demo/shop/: a pretend shop page with the widget, for trying the desk locally.
 DEMO_SHOP_PAGE = env_bool("DEMO_SHOP_PAGE", DEBUG)
+
+# Surveys (docs/surveys.md). No customer is surveyed more than once in SURVEY_COOLDOWN_DAYS;
+# an emailed link works once, for SURVEY_TOKEN_DAYS.
+SURVEY_COOLDOWN_DAYS = env_int("SURVEY_COOLDOWN_DAYS", 30, minimum=0)
+SURVEY_TOKEN_DAYS = env_int("SURVEY_TOKEN_DAYS", 7, minimum=1, maximum=365)
+# Where customers reach the desk: the start of emailed survey links.
+SURVEY_BASE_URL = env_str("SURVEY_BASE_URL", "http://127.0.0.1:8000")
+# Sent to (and shown to) customers who answer 3-5 or 7-10; empty: no thanks.
+SURVEY_THANKS_MESSAGE = env_str("SURVEY_THANKS_MESSAGE", "")
+SURVEY_WEBHOOK_URLS = env_list("SURVEY_WEBHOOK_URLS", [])
+SURVEY_WEBHOOK_SECRET = env_str("SURVEY_WEBHOOK_SECRET", "")
+if SURVEY_WEBHOOK_URLS and not SURVEY_WEBHOOK_SECRET:
+    raise ImproperlyConfigured("SURVEY_WEBHOOK_SECRET must be set when SURVEY_WEBHOOK_URLS is")
+SURVEY_WEBHOOK_MAX_ATTEMPTS = env_int("SURVEY_WEBHOOK_MAX_ATTEMPTS", 6, minimum=1, maximum=20)
+SURVEY_WEBHOOK_RETRY_SECONDS = env_int("SURVEY_WEBHOOK_RETRY_SECONDS", 30, minimum=1)
+# Requests a minute to the public survey endpoints, per client IP and per survey.
+SURVEY_RATE_LIMIT_PER_IP = env_int("SURVEY_RATE_LIMIT_PER_IP", 30, minimum=1)
+SURVEY_RATE_LIMIT_PER_SURVEY = env_int("SURVEY_RATE_LIMIT_PER_SURVEY", 10, minimum=1)
+# Rate-limit counters: in Redis when REDIS_URL is set (shared by every process), else in memory.
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    "ratelimit": (
+        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL, "KEY_PREFIX": "rl"}
+        if REDIS_URL
+        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "ratelimit"}
+    ),
+}
+
+# Sentiment tagging (docs/sentiment.md). Empty SENTIMENT_MODEL means the model shipped in sentiment/models/default/.
+SENTIMENT_MODEL = env_str("SENTIMENT_MODEL", "").strip()
+SENTIMENT_LABEL_MAP = env_str("SENTIMENT_LABEL_MAP", "")
+try:
+    parse_label_map(SENTIMENT_LABEL_MAP)
+except ValueError as error:
+    raise ImproperlyConfigured(f"SENTIMENT_LABEL_MAP: {error}") from None
+SENTIMENT_BATCH_SIZE = env_int("SENTIMENT_BATCH_SIZE", 32, minimum=1, maximum=1024)
+SENTIMENT_THREADS = env_int("SENTIMENT_THREADS", len(os.sched_getaffinity(0)), minimum=1)
+SENTIMENT_MAX_LENGTH = env_int("SENTIMENT_MAX_LENGTH", 128, minimum=8, maximum=512)
+# A tag this confident that a customer message is negative raises the ticket's priority (once).
+SENTIMENT_ESCALATE_CONFIDENCE = env_float("SENTIMENT_ESCALATE_CONFIDENCE", 0.8, minimum=0.0, maximum=1.0)
+# A batch a worker claimed this long ago without finishing is taken over (the worker died).
+SENTIMENT_CLAIM_SECONDS = env_int("SENTIMENT_CLAIM_SECONDS", 300, minimum=10)
 
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "support@localhost")

@@ -17,6 +17,7 @@ from helpdesk.customers.sync_schema import (
     SyncCustomerSerializer,
     SyncOrderSerializer,
 )
+from helpdesk.tickets.services import customer_context_changed
 
 KEY_PREFIX = "shk_"
 
@@ -189,6 +190,7 @@ def shop_sync(*, shop: Shop, payload: Any) -> SyncResult:
     nothing and counts every record as unchanged."""
     customers, orders = _validate(shop, payload)
     result = SyncResult()
+    touched: list[Customer] = []  # whose panel on the desk shows something new
     with transaction.atomic():
         existing = {
             c.external_id: c
@@ -213,6 +215,7 @@ def shop_sync(*, shop: Shop, payload: Any) -> SyncResult:
                 customer.first_seen_at, changed = record["first_seen_at"], True
             if changed:
                 customer.save()
+                touched.append(customer)
                 result.customers.updated += 1
             else:
                 result.customers.unchanged += 1
@@ -233,18 +236,22 @@ def shop_sync(*, shop: Shop, payload: Any) -> SyncResult:
                 order = Order(shop=shop, external_id=record["id"], customer=customer)
                 _apply(order, record, ORDER_FIELDS)
                 new_orders.append((order, record))
+                touched.append(customer)
                 result.orders.created += 1
                 continue
             changed = _apply(order, record, ORDER_FIELDS)
             if order.customer_id != customer.pk:
+                touched.append(order.customer)
                 order.customer, changed = customer, True
             if changed:
                 order.save()
             if _sync_children(order, record) or changed:
+                touched.append(customer)
                 result.orders.updated += 1
             else:
                 result.orders.unchanged += 1
         _create_orders(new_orders)
+        customer_context_changed(customer_ids={c.pk for c in touched if c.pk is not None})
     return result
 
 

@@ -20,7 +20,16 @@ from helpdesk.customers.services import shop_create, shop_import
 from helpdesk.demo.shop import demo_shop_build, demo_shop_payload
 from helpdesk.demo.tickets import DemoStaff, DemoTickets
 from helpdesk.tickets.history import ticket_history_import
-from helpdesk.tickets.models import Agent, AgentRole, AgentStatus, CannedReply, Team, Ticket, TicketStatus
+from helpdesk.tickets.models import (
+    Agent,
+    AgentRole,
+    AgentStatus,
+    CannedReply,
+    RoutingRule,
+    Team,
+    Ticket,
+    TicketStatus,
+)
 
 DEMO_SHOP_SLUG = "demo"
 DEMO_SHOP_NAME = "Demo Outdoor Shop"
@@ -35,6 +44,13 @@ TEAMS = (
     ("logistics", "Logistics", "Shipping, carriers, late and lost parcels."),
     ("returns", "Returns", "Returns, exchanges, damaged and wrong items, refunds."),
     ("payments", "Payments", "Failed payments, double charges, invoices."),
+)
+
+# Routing: (rule name, categories, team slug); everything else stays in General.
+ROUTING_RULES = (
+    ("Payments", ["payment"], "payments"),
+    ("Logistics", ["delivery"], "logistics"),
+    ("Returns and damage", ["return", "damaged"], "returns"),
 )
 
 # (team slug or None for every team, title, body); placeholders as in helpdesk.tickets.placeholders.
@@ -126,6 +142,10 @@ def _staff(now: datetime) -> DemoStaff:
             members[slug].append(agent)
     # The logistics lead answers tickets too, fewer than alice.
     members["logistics"] = [agents["alice"], agents["lead"]]
+    for position, (name, categories, team_slug) in enumerate(ROUTING_RULES, start=1):
+        RoutingRule.objects.get_or_create(
+            name=name, defaults={"position": position * 10, "categories": categories, "team": teams[team_slug]}
+        )
     for team_slug, title, body in CANNED_REPLIES:
         CannedReply.objects.get_or_create(
             team=teams[team_slug] if team_slug else None, title=title, defaults={"body": body}

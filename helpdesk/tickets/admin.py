@@ -17,7 +17,7 @@ from django.db.models import Count, Q, QuerySet
 from django.forms import ModelForm
 from django.http import HttpRequest
 
-from helpdesk.admin_scope import AgentScopedAdmin, AgentViewMixin
+from helpdesk.admin_scope import AgentScopedAdmin, AgentViewMixin, TeamOwnedAdmin
 from helpdesk.tickets.models import (
     Agent,
     CannedReply,
@@ -237,8 +237,9 @@ class TicketEventAdmin(AgentScopedAdmin, ReadOnlyAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(CannedReply)
-class CannedReplyAdmin(AgentScopedAdmin, admin.ModelAdmin):
-    """Like every scoped screen, view-only for desk agents; editing needs the model permissions."""
+class CannedReplyAdmin(TeamOwnedAdmin, admin.ModelAdmin):
+    """Agents view their teams' and the shared replies; team leads edit their own
+    teams' replies, managers every reply (TeamOwnedAdmin)."""
 
     list_display = ("title", "team", "updated_at")
     list_filter = ("team",)
@@ -251,3 +252,6 @@ class CannedReplyAdmin(AgentScopedAdmin, admin.ModelAdmin):
         if agent.is_manager:
             return Q()
         return Q(team__isnull=True) | Q(team__in=agent.teams.all())
+
+# Routing (rules, keyword sets) and SLA (policies, calendars) have their own modules.
+from helpdesk.tickets import admin_routing, admin_sla  # noqa: E402, F401

@@ -11,7 +11,8 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import generics, status, viewsets
 from rest_framework.authtoken.models import Token
 from rest_framework.decorators import action
-from rest_framework.exceptions import NotFound
+from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.parsers import MultiPartParser
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -20,17 +21,22 @@ from rest_framework.views import APIView
 from helpdesk.api import KeysetPagination
 from helpdesk.tickets import selectors, services
 from helpdesk.tickets.filters import TicketFilter
-from helpdesk.tickets.models import Ticket, TicketCategory, TicketPriority, TicketStatus
+from helpdesk.tickets.models import AuthorKind, SentimentLabel, Ticket, TicketCategory, TicketPriority, TicketStatus
 from helpdesk.tickets.placeholders import placeholders_render
+from helpdesk.tickets.sentiment_services import message_sentiment_correct
 from helpdesk.tickets.serializers import (
     AgentSerializer,
     AgentTokenInputSerializer,
+    AttachmentSerializer,
+    AttachmentUploadInputSerializer,
     CannedReplySerializer,
     MessageInputSerializer,
     MessageSerializer,
+    SentimentCorrectionInputSerializer,
     TeamSerializer,
     TicketAssignInputSerializer,
     TicketDetailSerializer,
+    TicketMergeInputSerializer,
     TicketSerializer,
     TicketUpdateInputSerializer,
     TokenSerializer,
@@ -64,7 +70,7 @@ class TicketViewSet(viewsets.GenericViewSet):
     queryset = Ticket.objects.none()  # for schema generation; requests use the selectors
 
     def get_queryset(self):
-        return selectors.ticket_list(agent=self.request.agent)
+        return selectors.ticket_list(agent=self.request.agent).prefetch_related("tags")
 
     def _ticket(self, pk: str) -> Ticket:
         try:
@@ -95,7 +101,7 @@ class TicketViewSet(viewsets.GenericViewSet):
 
     @extend_schema(request=TicketUpdateInputSerializer, responses=TicketDetailSerializer)
     def partial_update(self, request: Request, pk: str) -> Response:
-        """Change status, priority and category together: all of them or none."""
+        """Change status, priority, category, tags and the linked order together: all of them or none."""
         ticket = self._ticket(pk)
         serializer = TicketUpdateInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -109,6 +115,15 @@ class TicketViewSet(viewsets.GenericViewSet):
                 services.ticket_set_category(
                     ticket=ticket, actor=agent, category=TicketCategory(changes["category"]), reason="set by agent"
                 )
+            if "tags" in changes:
+                services.ticket_set_tags(ticket=ticket, actor=agent, tags=changes["tags"])
+            if "order" in changes:
+                order = None
+                if changes["order"] is not None:
+                    order = selectors.order_for_ticket(ticket=ticket, ref=changes["order"])
+                    if order is None:
+                        raise ValidationError({"order": ["No order with that number."]})
+                services.ticket_link_order(ticket=ticket, actor=agent, order=order)
             if "status" in changes:
                 services.ticket_set_status(ticket=ticket, actor=agent, status=TicketStatus(changes["status"]))
         return self._detail(pk)
@@ -118,7 +133,18 @@ class TicketViewSet(viewsets.GenericViewSet):
         serializer = MessageInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         post = services.ticket_note if internal else services.ticket_reply
-        posted = post(ticket=ticket, agent=request.agent, **serializer.validated_data)
+        try:
+            posted = post(ticket=ticket, agent=request.agent, **serializer.validated_data)
+        except services.NewerMessagesError as newer:
+            return Response(
+                {
+                    "detail": "The customer wrote again after the messages you have seen. "
+                    "Read their new messages, then send your reply again.",
+                    "code": "newer_messages",
+                    "newer_seqs": newer.seqs,
+                },
+                status=status.HTTP_409_CONFLICT,
+            )
         return Response(
             MessageSerializer(posted.message).data,
             status=status.HTTP_201_CREATED if posted.created else status.HTTP_200_OK,
@@ -126,8 +152,9 @@ class TicketViewSet(viewsets.GenericViewSet):
 
     @extend_schema(
         request=MessageInputSerializer,
-        responses={201: MessageSerializer, 200: MessageSerializer},
-        description="Reply to the customer. A retry with the same client_msg_id returns the stored message (200).",
+        responses={201: MessageSerializer, 200: MessageSerializer, 409: {"type": "object"}},
+        description="Reply to the customer. A retry with the same client_msg_id returns the stored message (200). "
+        "With seen_seq, a reply is refused (409, code newer_messages) while the customer has written after it.",
     )
     @action(detail=True, methods=["post"])
     def reply(self, request: Request, pk: str) -> Response:
@@ -142,6 +169,37 @@ class TicketViewSet(viewsets.GenericViewSet):
     def notes(self, request: Request, pk: str) -> Response:
         return self._post_message(request, pk, internal=True)
 
+    @extend_schema(request=AttachmentUploadInputSerializer, responses={201: AttachmentSerializer})
+    @action(detail=True, methods=["post"], parser_classes=[MultiPartParser])
+    def attachments(self, request: Request, pk: str) -> Response:
+        """Upload one file (multipart, field ``file``) to send with a reply or note: pass its id in
+        ``attachments``. The type is read from the content; unsent uploads are deleted after a day."""
+        ticket = self._ticket(pk)
+        serializer = AttachmentUploadInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        attachment = services.attachment_upload(
+            ticket=ticket,
+            author_kind=AuthorKind.AGENT,
+            agent=request.agent,
+            upload=serializer.validated_data["file"],
+        )
+        return Response(AttachmentSerializer(attachment).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=SentimentCorrectionInputSerializer, responses=MessageSerializer)
+    @action(detail=True, methods=["post"], url_path=r"messages/(?P<seq>\d+)/sentiment")
+    def sentiment(self, request: Request, pk: str, seq: str) -> Response:
+        """Correct the sentiment tag of one of the customer's messages; the model's tag stays beside it."""
+        ticket = self._ticket(pk)
+        message = ticket.messages.filter(seq=int(seq)).first()
+        if message is None:
+            raise NotFound()
+        serializer = SentimentCorrectionInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        message = message_sentiment_correct(
+            message=message, agent=request.agent, label=SentimentLabel(serializer.validated_data["label"])
+        )
+        return Response(MessageSerializer(message).data)
+
     @extend_schema(responses=CannedReplySerializer(many=True))
     @action(detail=True, methods=["get"], filter_backends=[], pagination_class=None)
     def canned(self, request: Request, pk: str) -> Response:
@@ -154,6 +212,18 @@ class TicketViewSet(viewsets.GenericViewSet):
             rendered = placeholders_render(reply.body, values)
             rows.append({"id": reply.pk, "title": reply.title, "body": rendered.text, "missing": rendered.missing})
         return Response(CannedReplySerializer(rows, many=True).data)
+
+    @extend_schema(request=TicketMergeInputSerializer, responses=TicketDetailSerializer)
+    @action(detail=True, methods=["post"])
+    def merge(self, request: Request, pk: str) -> Response:
+        """Merge this ticket into another of the same customer: this one closes and
+        points at it; the other gets this conversation as an internal note."""
+        source = self._ticket(pk)
+        serializer = TicketMergeInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        target = self._ticket(serializer.validated_data["into"])
+        services.ticket_merge(source=source, target=target, actor=request.agent)
+        return self._detail(pk)
 
     @extend_schema(request=TicketAssignInputSerializer, responses=TicketSerializer)
     @action(detail=True, methods=["post"])

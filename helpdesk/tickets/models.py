@@ -15,10 +15,34 @@ from django.utils import timezone
 from helpdesk.customers.models import Customer, Order
 
 
+class BusinessCalendar(models.Model):
+    """Opening hours in a time zone, with holidays; SLA targets that count
+    business time count only these (helpdesk.tickets.sla_calendar)."""
+
+    name = models.CharField(max_length=100, unique=True)
+    time_zone = models.CharField(max_length=64, default="UTC", help_text="An IANA zone: Europe/Berlin, Asia/Jerusalem.")
+    hours = models.CharField(max_length=300, help_text="Mon-Fri 09:00-12:00,13:00-18:00; Sat 10:00-14:00")
+    holidays = models.TextField(blank=True, help_text="Closed dates, YYYY-MM-DD, separated by commas or lines.")
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
 class Team(models.Model):
     slug = models.SlugField(unique=True)
     name = models.CharField(max_length=100)
     description = models.CharField(max_length=300, blank=True)
+    calendar = models.ForeignKey(
+        BusinessCalendar,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="teams",
+        help_text="Empty: the desk's BUSINESS_HOURS in its TIME_ZONE.",
+    )
 
     class Meta:
         ordering = ["name"]
@@ -50,6 +74,9 @@ class Agent(models.Model):
     status_changed_at = models.DateTimeField(default=timezone.now)
     # Refreshed by the agent's open websocket; "online" means a recent one.
     last_seen_at = models.DateTimeField(null=True, blank=True)
+    # When the assignment engine last gave this agent a ticket: ties in load go
+    # to whoever waited longest (round robin).
+    last_assigned_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["user__username"]
@@ -98,6 +125,18 @@ class TicketCategory(models.TextChoices):
     OTHER = "other", "Other"
 
 
+class SentimentLabel(models.TextChoices):
+    NEGATIVE = "negative", "Negative"
+    NEUTRAL = "neutral", "Neutral"
+    POSITIVE = "positive", "Positive"
+
+
+class SentimentTrend(models.TextChoices):
+    IMPROVING = "improving", "Improving"
+    STEADY = "steady", "Steady"
+    WORSENING = "worsening", "Worsening"
+
+
 class Tag(models.Model):
     """A free label on tickets ("vip", "chargeback"), set by agents and routing rules."""
 
@@ -137,6 +176,20 @@ class Ticket(models.Model):
     updated_at = models.DateTimeField(default=timezone.now)
     first_response_at = models.DateTimeField(null=True, blank=True)
     solved_at = models.DateTimeField(null=True, blank=True)
+    # The nearest due time of the ticket's running SLA clocks (null: none runs),
+    # and when one last breached: kept by the SLA services for queues and sorting.
+    sla_due_at = models.DateTimeField(null=True, blank=True)
+    sla_breached_at = models.DateTimeField(null=True, blank=True)
+    # The customer's mood: the last customer messages' tags, weighted to the newest
+    # (score in [-1, 1]), and how it moved since the first customer message.
+    sentiment = models.CharField(max_length=8, choices=SentimentLabel.choices, blank=True, default="")
+    sentiment_score = models.FloatField(null=True, blank=True)
+    sentiment_first_score = models.FloatField(null=True, blank=True)
+    sentiment_trend = models.CharField(max_length=10, choices=SentimentTrend.choices, blank=True, default="")
+    # Set once: a confidently negative message raised the priority and asked for the lead's attention.
+    sentiment_escalated_at = models.DateTimeField(null=True, blank=True)
+    # Set when a conversation that was negative turned positive.
+    sentiment_recovered_at = models.DateTimeField(null=True, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
@@ -144,6 +197,7 @@ class Ticket(models.Model):
             models.Index(fields=["-created_at", "-id"], name="ticket_created_idx"),
             models.Index(fields=["team", "status", "-created_at"], name="ticket_team_status_idx"),
             models.Index(fields=["assignee", "status"], name="ticket_assignee_status_idx"),
+            models.Index(fields=["sla_due_at"], name="ticket_sla_due_idx"),
         ]
 
     def __str__(self) -> str:
@@ -167,12 +221,34 @@ class Message(models.Model):
     internal = models.BooleanField(default=False, help_text="An internal note, never shown to the customer.")
     body = models.TextField()
     created_at = models.DateTimeField(default=timezone.now)
+    # Customer messages are tagged by the sentiment worker after they are stored.
+    sentiment = models.CharField(max_length=8, choices=SentimentLabel.choices, blank=True, default="")
+    sentiment_confidence = models.FloatField(null=True, blank=True)
+    sentiment_model = models.CharField(max_length=120, blank=True, help_text="Name and version of the model.")
+    sentiment_tagged_at = models.DateTimeField(null=True, blank=True)
+    # A worker took the message into a batch at this time; an old claim is a crashed worker's.
+    sentiment_claimed_at = models.DateTimeField(null=True, blank=True)
+    sentiment_error = models.CharField(max_length=300, blank=True, help_text="Why the last attempt failed.")
+    # An agent's correction; the model's tag stays beside it.
+    sentiment_corrected = models.CharField(max_length=8, choices=SentimentLabel.choices, blank=True, default="")
+    sentiment_corrected_by = models.ForeignKey(
+        Agent, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    sentiment_corrected_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["ticket", "seq"]
         constraints = [
             models.UniqueConstraint(fields=["ticket", "seq"], name="message_unique_seq"),
             models.UniqueConstraint(fields=["ticket", "client_msg_id"], name="message_unique_client_id"),
+        ]
+        indexes = [
+            # The tagger's queue: customer messages not tagged yet, oldest first.
+            models.Index(
+                fields=["created_at"],
+                condition=models.Q(author_kind="customer", sentiment_tagged_at__isnull=True),
+                name="message_untagged_idx",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -206,9 +282,7 @@ class Attachment(models.Model):
     as a download, except raster images shown inline."""
 
     ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="attachments")
-    message = models.ForeignKey(
-        Message, on_delete=models.CASCADE, null=True, blank=True, related_name="attachments"
-    )
+    message = models.ForeignKey(Message, on_delete=models.CASCADE, null=True, blank=True, related_name="attachments")
     author_kind = models.CharField(max_length=8, choices=AuthorKind.choices)
     author_agent = models.ForeignKey(Agent, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
     file = models.FileField(upload_to=attachment_path)
@@ -238,6 +312,15 @@ class EventKind(models.TextChoices):
     TAGS_CHANGED = "tags_changed", "Tags changed"
     ORDER_LINKED = "order_linked", "Order linked"
     MERGED = "merged", "Merged"
+    ROUTED = "routed", "Routed"
+    REOPENED = "reopened", "Reopened"
+    SLA_STARTED = "sla_started", "SLA clock started"
+    SLA_WARNED = "sla_warned", "SLA warning"
+    SLA_BREACHED = "sla_breached", "SLA breached"
+    ESCALATED = "escalated", "Escalated"
+    SENTIMENT_CHANGED = "sentiment_changed", "Sentiment changed"
+    SENTIMENT_CORRECTED = "sentiment_corrected", "Sentiment corrected"
+    RECOVERED = "recovered", "Recovered"
 
 
 class TicketEvent(models.Model):
@@ -279,3 +362,158 @@ class CannedReply(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+
+class CategoryKeywords(models.Model):
+    """The words that point a ticket to a category, in one language; see
+    helpdesk.tickets.routing for how they match (stems, phrases, prefixes)."""
+
+    category = models.CharField(max_length=16, choices=[c for c in TicketCategory.choices if c[0]])
+    language = models.CharField(max_length=8, help_text="A language code: en, he, fa, ...")
+    keywords = models.TextField(help_text="One word stem or phrase per line.")
+
+    class Meta:
+        ordering = ["category", "language"]
+        verbose_name_plural = "category keywords"
+        constraints = [
+            models.UniqueConstraint(fields=["category", "language"], name="categorykeywords_unique_language"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_category_display()} ({self.language})"
+
+    @property
+    def keyword_list(self) -> list[str]:
+        return [line.strip() for line in self.keywords.splitlines() if line.strip()]
+
+
+class BusinessHoursCondition(models.TextChoices):
+    ANY = "", "Any time"
+    INSIDE = "inside", "Within business hours"
+    OUTSIDE = "outside", "Outside business hours"
+
+
+class RoutingRule(models.Model):
+    """When a ticket opens or reopens, the first active rule (by position) whose
+    conditions all hold decides its team, priority and tags. Empty conditions
+    match anything; list conditions hold when any listed value matches.
+    The rule marked default matches every ticket and comes last."""
+
+    position = models.PositiveIntegerField(default=100, help_text="Rules are tried from the lowest position up.")
+    name = models.CharField(max_length=100, unique=True)
+    active = models.BooleanField(default=True)
+    is_default = models.BooleanField(
+        default=False, help_text="Matches every ticket after all other rules; exactly one rule is the default."
+    )
+    categories = models.JSONField(default=list, blank=True)
+    keywords = models.TextField(blank=True, help_text="Any of these word stems or phrases, one per line.")
+    channels = models.JSONField(default=list, blank=True)
+    sentiments = models.JSONField(default=list, blank=True)
+    tiers = models.JSONField(default=list, blank=True)
+    min_lifetime_value = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
+    order_statuses = models.JSONField(default=list, blank=True)
+    languages = models.JSONField(default=list, blank=True, help_text="Language codes: en, he, fa, ar.")
+    business_hours = models.CharField(
+        max_length=8, choices=BusinessHoursCondition.choices, blank=True, default=BusinessHoursCondition.ANY
+    )
+    team = models.ForeignKey(
+        Team, on_delete=models.PROTECT, null=True, blank=True, related_name="+", help_text="Empty: keep the team."
+    )
+    priority = models.CharField(
+        max_length=8, choices=TicketPriority.choices, blank=True, default="", help_text="Empty: keep the priority."
+    )
+    tags = models.CharField(max_length=300, blank=True, help_text="Tags to add, comma separated.")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["is_default", "position", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["is_default"], condition=models.Q(is_default=True), name="routingrule_one_default"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def keyword_list(self) -> list[str]:
+        return [line.strip() for line in self.keywords.splitlines() if line.strip()]
+
+    @property
+    def tag_list(self) -> list[str]:
+        return [tag.strip() for tag in self.tags.split(",") if tag.strip()]
+
+
+class SlaPolicy(models.Model):
+    """Targets for tickets of a team and priority; the most specific policy
+    applies (team and priority, then team, then priority, then the fallback
+    with neither)."""
+
+    name = models.CharField(max_length=100, unique=True)
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, null=True, blank=True, related_name="sla_policies")
+    priority = models.CharField(max_length=8, choices=TicketPriority.choices, blank=True, default="")
+    first_response_minutes = models.PositiveIntegerField(default=10)
+    next_response_minutes = models.PositiveIntegerField(
+        null=True, blank=True, help_text="After a reopened ticket's customer message; empty: no target."
+    )
+    resolution_minutes = models.PositiveIntegerField(null=True, blank=True, help_text="Empty: no target.")
+    business_hours = models.BooleanField(
+        default=False, help_text="Count only the team's business hours; off: every minute counts."
+    )
+    warn_before_minutes = models.PositiveIntegerField(default=2)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name_plural = "SLA policies"
+        constraints = [
+            models.UniqueConstraint(fields=["team", "priority"], name="slapolicy_unique_scope", nulls_distinct=False),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class SlaClockKind(models.TextChoices):
+    FIRST_RESPONSE = "first_response", "First response"
+    NEXT_RESPONSE = "next_response", "Next response"
+    RESOLUTION = "resolution", "Resolution"
+
+
+class SlaClock(models.Model):
+    """One running (or finished) SLA target of a ticket. Due and warning times
+    are computed from the stored start, pauses and policy; a breach is recorded
+    once (breached_at set by a conditional update)."""
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="sla_clocks")
+    policy = models.ForeignKey(SlaPolicy, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    kind = models.CharField(max_length=16, choices=SlaClockKind.choices)
+    target_minutes = models.PositiveIntegerField()
+    business_hours = models.BooleanField(default=False)
+    started_at = models.DateTimeField()
+    # [[paused_at, resumed_at or null], ...] while pending on the customer.
+    pauses = models.JSONField(default=list, blank=True)
+    due_at = models.DateTimeField(null=True, blank=True, help_text="Null while paused.")
+    warn_at = models.DateTimeField(null=True, blank=True)
+    warned_at = models.DateTimeField(null=True, blank=True)
+    breached_at = models.DateTimeField(null=True, blank=True)
+    stopped_at = models.DateTimeField(null=True, blank=True, help_text="Met, or no longer needed.")
+
+    class Meta:
+        ordering = ["ticket", "started_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["ticket", "kind"], condition=models.Q(stopped_at__isnull=True), name="slaclock_one_running"
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["due_at"],
+                condition=models.Q(stopped_at__isnull=True, breached_at__isnull=True),
+                name="slaclock_due_open_idx",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.ticket_id} {self.kind}"

@@ -19,6 +19,7 @@ from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.db import transaction
 
+from helpdesk.tickets import attachments
 from helpdesk.tickets.models import Message, Ticket
 
 log = logging.getLogger(__name__)
@@ -27,7 +28,25 @@ MANAGERS_GROUP = "desk.managers"
 # The one handler name (consumer method ``desk_event``) for ticket events.
 EVENT_TYPE = "desk.event"
 
-Change = Literal["opened", "message", "assigned", "status", "priority", "category", "receipt"]
+Change = Literal[
+    "opened",
+    "message",
+    "assigned",
+    "status",
+    "priority",
+    "category",
+    "receipt",
+    "tags",
+    "order",
+    "merged",
+    "context",
+    "sla_warned",
+    "sla_breached",
+    "sentiment",
+    "escalated",
+]
+# Changes only agents hear of: the customer's widgets are not sent them.
+AGENT_ONLY_CHANGES = frozenset({"sla_warned", "sla_breached", "sentiment", "escalated"})
 
 
 def team_group(team_id: int) -> str:
@@ -64,6 +83,11 @@ def message_payload(message: Message) -> dict[str, Any]:
         "internal": message.internal,
         "created_at": message.created_at.isoformat(),
         "client_msg_id": message.client_msg_id or "",
+        # Links for agents; the widget's consumer swaps them for signed ones.
+        "attachments": [
+            attachments.payload(attachment_id=a.pk, name=a.name, size=a.size, content_type=a.content_type)
+            for a in message.attachments.all()
+        ],
     }
 
 
@@ -84,6 +108,12 @@ def ticket_payload(ticket: Ticket) -> dict[str, Any]:
         "customer_read_seq": ticket.customer_read_seq,
         "agent_read_seq": ticket.agent_read_seq,
         "updated_at": ticket.updated_at.isoformat(),
+        "sentiment": ticket.sentiment,
+        "sentiment_trend": ticket.sentiment_trend,
+        # SLA: the nearest due time of a running clock and the earliest breach
+        # among them (null when none), for the lists' countdowns.
+        "sla_due_at": ticket.sla_due_at.isoformat() if ticket.sla_due_at else None,
+        "sla_breached_at": ticket.sla_breached_at.isoformat() if ticket.sla_breached_at else None,
     }
 
 
@@ -110,7 +140,7 @@ def notify_on_commit(
     groups = {MANAGERS_GROUP, team_group(ticket.team_id), *map(team_group, also_teams), *map(agent_group, also_agents)}
     if ticket.assignee_id:
         groups.add(agent_group(ticket.assignee_id))
-    if not (message is not None and message.internal):
+    if not (message is not None and message.internal) and change not in AGENT_ONLY_CHANGES:
         groups.add(customer_group(ticket.customer_id))
     transaction.on_commit(lambda: _send(sorted(groups), event))
 

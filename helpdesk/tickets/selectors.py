@@ -2,32 +2,40 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from statistics import median
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.contrib.postgres.search import SearchQuery, SearchVector
 from django.core.cache import cache
 from django.db import connection
-from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet, TextChoices
+from django.db.models import Count, Exists, Expression, OuterRef, Prefetch, Q, QuerySet, TextChoices
 from django.utils import timezone
 
+from helpdesk.customers.models import Customer, Order
+from helpdesk.tickets.event_text import HIDDEN_KINDS
 from helpdesk.tickets.hours import hours_parse
 from helpdesk.tickets.models import (
     Agent,
     AgentStatus,
+    Attachment,
     CannedReply,
     EventKind,
     Message,
+    Tag,
     Team,
     Ticket,
     TicketChannel,
     TicketEvent,
+    TicketRead,
     TicketStatus,
 )
 from helpdesk.tickets.placeholders import PlaceholderValues
+from helpdesk.tickets.routing import text_language
 
 # Below this many first responses in a week the widget shows the configured estimate.
 MIN_REPLY_SAMPLES = 5
@@ -69,8 +77,14 @@ def ticket_detail(*, agent: Agent, ticket_id: int) -> Ticket:
     return (
         ticket_list(agent=agent)
         .prefetch_related(
-            Prefetch("messages", queryset=Message.objects.select_related("author_agent__user").order_by("seq")),
+            Prefetch(
+                "messages",
+                queryset=Message.objects.select_related("author_agent__user")
+                .prefetch_related("attachments")
+                .order_by("seq"),
+            ),
             Prefetch("events", queryset=TicketEvent.objects.select_related("actor__user").order_by("created_at", "id")),
+            "tags",
         )
         .get(pk=ticket_id)
     )
@@ -107,6 +121,7 @@ def messages_after(
     rows = list(
         Message.objects.filter(ticket_id=ticket.pk, seq__gt=after_seq, seq__lte=upper)
         .select_related("author_agent__user")
+        .prefetch_related("attachments")
         .order_by("seq")[:limit]
     )
     through = rows[-1].seq if len(rows) == limit else max(upper, after_seq)
@@ -156,6 +171,8 @@ class Queue(TextChoices):
     UNASSIGNED = "unassigned", "Unassigned"
     TEAMS = "teams", "My teams"
     ALL = "all", "All"
+    AT_RISK = "at_risk", "At SLA risk"
+    BREACHED = "breached", "SLA breached"
     WAITING = "waiting", "Waiting on customer"
     SOLVED = "solved", "Solved recently"
 
@@ -177,6 +194,12 @@ def queue_filter(*, agent: Agent, queue: Queue, now: datetime | None = None) -> 
         return Q(status=TicketStatus.PENDING)
     if queue == Queue.SOLVED:
         return Q(status=TicketStatus.SOLVED, solved_at__gte=(now or timezone.now()) - SOLVED_RECENTLY)
+    if queue == Queue.AT_RISK:
+        # A running SLA clock due within SLA_AT_RISK_MINUTES (or overdue), not yet recorded as breached.
+        soon = (now or timezone.now()) + timedelta(minutes=settings.SLA_AT_RISK_MINUTES)
+        return Q(status__in=_WORKING, sla_due_at__lte=soon, sla_breached_at__isnull=True)
+    if queue == Queue.BREACHED:
+        return Q(status__in=_WORKING, sla_breached_at__isnull=False)
     return Q(status__in=_WORKING)
 
 
@@ -207,25 +230,35 @@ def _message_hits(text: str) -> QuerySet[Message]:
     return Message.objects.filter(body__icontains=text)
 
 
+def _narrowed(hits: QuerySet, column: str, field: str) -> Q:
+    """Tickets whose ``field`` is among the ``column`` values of ``hits``: by id
+    when the hits are few (an index finds them), else row by row, newest first,
+    which finds a page of a common term quickly."""
+    hits = hits.order_by()
+    ids = list(hits.values_list(column, flat=True)[: SEARCH_RARE_HITS + 1])
+    if len(ids) <= SEARCH_RARE_HITS:
+        return Q(**{f"{field}__in": set(ids)})
+    return Q(Exists(hits.filter(**{column: OuterRef(field)})))
+
+
 def ticket_search(queryset: QuerySet[Ticket], text: str) -> QuerySet[Ticket]:
     """Tickets whose subject, customer name or email, order number or any
     message or note matches ``text``; a number also finds the ticket with that
     id. Messages use PostgreSQL full-text search (words, "quoted phrases",
-    -exclusions) where available, a substring match elsewhere."""
+    -exclusions) where available, a substring match elsewhere; the other fields
+    match by substring, through trigram indexes on PostgreSQL (migration 0006).
+
+    Each part is looked up on its own table first: an OR across joined tables
+    would make PostgreSQL read every ticket for a term that matches nothing."""
     text = text.strip()[:SEARCH_MAX_CHARS]
     if not text:
         return queryset
-    hits = _message_hits(text).order_by()
-    ids = list(hits.values_list("ticket_id", flat=True)[: SEARCH_RARE_HITS + 1])
-    in_messages = (
-        Q(pk__in=set(ids)) if len(ids) <= SEARCH_RARE_HITS else Q(Exists(hits.filter(ticket_id=OuterRef("pk"))))
-    )
+    customers = Customer.objects.filter(Q(name__icontains=text) | Q(email__icontains=text))
     match = (
-        Q(subject__icontains=text)
-        | Q(customer__name__icontains=text)
-        | Q(customer__email__icontains=text)
-        | Q(order__number__iexact=text)
-        | in_messages
+        _narrowed(Ticket.objects.filter(subject__icontains=text), "id", "pk")
+        | _narrowed(customers, "id", "customer_id")
+        | _narrowed(Order.objects.filter(number__icontains=text.lstrip("#") or text), "id", "order_id")
+        | _narrowed(_message_hits(text), "ticket_id", "pk")
     )
     if text.isdigit():
         match |= Q(pk=int(text))
@@ -251,3 +284,173 @@ def placeholder_values(*, ticket: Ticket, agent: Agent) -> PlaceholderValues:
         order_carrier=order.carrier if order else "",
         agent_first_name=agent.user.first_name,
     )
+
+
+def ticket_events_shown(*, ticket: Ticket, after_id: int = 0) -> list[TicketEvent]:
+    """The ticket's events the conversation shows as lines (not those that
+    duplicate its messages), oldest first, newer than event ``after_id``.
+    Precondition: the agent may see ``ticket``."""
+    return list(
+        TicketEvent.objects.filter(ticket_id=ticket.pk, pk__gt=after_id)
+        .exclude(kind__in=HIDDEN_KINDS)
+        .select_related("actor__user")
+        .order_by("created_at", "id")
+    )
+
+
+def order_for_ticket(*, ticket: Ticket, ref: str) -> Order | None:
+    """The order of the ticket's shop that ``ref`` names: its number, else its
+    id; None when there is none. The service checks it is the customer's."""
+    ref = ref.strip().removeprefix("#")
+    orders = Order.objects.filter(shop_id=ticket.customer.shop_id)
+    mine = orders.filter(customer_id=ticket.customer_id)
+    for candidates in (mine.filter(number=ref), orders.filter(number=ref)):
+        found = candidates.order_by("-placed_at", "-id").first()
+        if found is not None:
+            return found
+    return orders.filter(pk=int(ref)).first() if ref.isdigit() else None
+
+
+def attachment_for_agent(*, agent: Agent, attachment_id: int) -> Attachment | None:
+    """An attachment of a ticket the agent may see, else None."""
+    return Attachment.objects.filter(pk=attachment_id, ticket__in=ticket_list(agent=agent).values("pk")).first()
+
+
+def attachment_for_customer_link(*, attachment_id: int) -> Attachment | None:
+    """An attachment a customer's signed link may fetch: one sent with a public
+    message (the link's signature names the attachment; see attachments.py)."""
+    return Attachment.objects.filter(pk=attachment_id, message__isnull=False, message__internal=False).first()
+
+
+# ---- the inbox: unread marks and keyset pages ----
+
+
+def tag_list() -> QuerySet[Tag]:
+    return Tag.objects.order_by("name")
+
+
+def agent_choices() -> list[tuple[int, str]]:
+    """Active agents as (id, name), by name, for pickers; one query."""
+    agents = Agent.objects.filter(user__is_active=True).select_related("user")
+    return sorted(((a.pk, a.display_name) for a in agents), key=lambda choice: choice[1].casefold())
+
+
+def ticket_unread(*, agent: Agent) -> Expression:
+    """True for a ticket holding messages ``agent`` has not read: its last_seq
+    is past the agent's read mark, or the agent never opened it. One indexed
+    lookup per ticket (TicketRead is unique per agent and ticket)."""
+    read = TicketRead.objects.filter(agent=agent, ticket=OuterRef("pk"), seq__gte=OuterRef("last_seq"))
+    return ~Exists(read)
+
+
+def ticket_inbox(*, agent: Agent) -> QuerySet[Ticket]:
+    """The tickets the agent may see, newest first, each with ``unread`` (for
+    this agent) annotated in the same query and its tags prefetched."""
+    return ticket_list(agent=agent).annotate(unread=ticket_unread(agent=agent)).prefetch_related("tags")
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)
+
+
+@dataclass(frozen=True)
+class TicketCursor:
+    """A position in the inbox order (-created_at, -id): one row's own values.
+    Encoded as "<microseconds since 1970>_<id>", exact and comparable."""
+
+    created_at: datetime
+    id: int
+
+    @classmethod
+    def of(cls, ticket: Ticket) -> TicketCursor:
+        return cls(ticket.created_at, ticket.pk)
+
+    @classmethod
+    def parse(cls, text: str) -> TicketCursor:
+        """Raises ValueError for anything encode() did not make."""
+        micros, _, pk = text.partition("_")
+        if not (micros.isdigit() and pk.isdigit()) or len(micros) > 17 or len(pk) > 18:
+            raise ValueError(f"not a cursor: {text[:40]!r}")
+        return cls(_EPOCH + int(micros) * _MICROSECOND, int(pk))
+
+    def encode(self) -> str:
+        return f"{(self.created_at - _EPOCH) // _MICROSECOND}_{self.id}"
+
+
+@dataclass(frozen=True)
+class InboxRow:
+    ticket: Ticket
+    cursor: str
+
+
+@dataclass(frozen=True)
+class KeysetPage:
+    rows: list[InboxRow]
+    next: str  # the cursor to ask for the rows after these; "" when there are none
+
+
+def ticket_keyset_page(
+    queryset: QuerySet[Ticket],
+    *,
+    size: int,
+    after: TicketCursor | None = None,
+    through: TicketCursor | None = None,
+    ids: Collection[int] = (),
+) -> KeysetPage:
+    """Up to ``size`` tickets of ``queryset`` in (-created_at, -id) order:
+    those older than ``after``, or with ``through`` those not older than that
+    row (it included). The bounds are comparisons on the indexed sort key,
+    never an OFFSET, so a page deep in the list costs what the first one does.
+
+    With ``through``, the tickets among ``ids`` that lie further down follow
+    (when the range was not cut at ``size``): rows a page shows below the
+    range, looked up by id instead of by reading down to them."""
+    tickets = queryset.order_by("-created_at", "-id")
+    if after is not None:
+        tickets = tickets.filter(
+            Q(created_at__lt=after.created_at) | Q(created_at=after.created_at, pk__lt=after.id),
+            created_at__lte=after.created_at,  # a plain range bound for the index
+        )
+    if through is not None:
+        tickets = tickets.filter(
+            Q(created_at__gt=through.created_at) | Q(created_at=through.created_at, pk__gte=through.id),
+            created_at__gte=through.created_at,
+        )
+    found = list(tickets[: size + 1])
+    cut = len(found) > size
+    found = found[:size]
+    if through is not None and ids and not cut:
+        seen = {ticket.pk for ticket in found}
+        found += [t for t in queryset.filter(pk__in=ids).order_by("-created_at", "-id") if t.pk not in seen]
+    rows = [InboxRow(ticket, TicketCursor.of(ticket).encode()) for ticket in found]
+    return KeysetPage(rows, rows[size - 1].cursor if cut else "")
+
+
+def ticket_claimed_order_number(*, ticket: Ticket) -> str:
+    """The order number an anonymous customer typed when opening the ticket
+    (kept in the opening event), "" when none."""
+    data = TicketEvent.objects.filter(ticket_id=ticket.pk, kind=EventKind.OPENED).values_list("data", flat=True).first()
+    return str((data or {}).get("claimed_order_number", ""))
+
+
+def sentiment_corrections(*, since: datetime | None = None) -> Iterator[dict[str, Any]]:
+    """Agents' corrections of message tags, oldest first, as labeled examples:
+    the text, the agent's label, the script's language, and what the model said."""
+    rows = Message.objects.filter(author_kind="customer").exclude(sentiment_corrected="")
+    if since is not None:
+        rows = rows.filter(sentiment_corrected_at__gte=since)
+    for message in (
+        rows.select_related("sentiment_corrected_by__user").order_by("sentiment_corrected_at", "id").iterator()
+    ):
+        agent = message.sentiment_corrected_by
+        yield {
+            "text": message.body,
+            "label": message.sentiment_corrected,
+            "lang": text_language(message.body) or "und",
+            "model_label": message.sentiment,
+            "model": message.sentiment_model,
+            "ticket": message.ticket_id,
+            "seq": message.seq,
+            "corrected_by": agent.user.get_username() if agent else "",
+            "corrected_at": message.sentiment_corrected_at.isoformat() if message.sentiment_corrected_at else "",
+        }

@@ -8,9 +8,12 @@ from rest_framework import serializers
 
 from helpdesk.api import StrictInputSerializer
 from helpdesk.tickets import selectors
+from helpdesk.tickets.attachments import download_path
 from helpdesk.tickets.models import (
     Agent,
+    Attachment,
     Message,
+    SentimentLabel,
     Team,
     Ticket,
     TicketCategory,
@@ -52,6 +55,7 @@ class TicketSerializer(serializers.ModelSerializer):
     assignee = AgentRefSerializer(allow_null=True)
     customer = CustomerRefSerializer()
     order = OrderRefSerializer(allow_null=True)
+    tags: serializers.SlugRelatedField = serializers.SlugRelatedField(slug_field="name", many=True, read_only=True)
 
     class Meta:
         model = Ticket
@@ -66,21 +70,59 @@ class TicketSerializer(serializers.ModelSerializer):
             "assignee",
             "customer",
             "order",
+            "tags",
+            "merged_into",
             "created_at",
             "updated_at",
             "first_response_at",
             "last_seq",
+            "sla_due_at",
+            "sla_breached_at",
+            "sentiment",
+            "sentiment_trend",
+            "sentiment_recovered_at",
         ]
         read_only_fields = fields
 
 
+class AttachmentSerializer(serializers.ModelSerializer):
+    url = serializers.SerializerMethodField(help_text="Download path; needs the agent's session or token.")
+
+    class Meta:
+        model = Attachment
+        fields = ["id", "name", "size", "content_type", "url"]
+        read_only_fields = fields
+
+    def get_url(self, attachment: Attachment) -> str:
+        return download_path(attachment.pk, attachment.name)
+
+
 class MessageSerializer(serializers.ModelSerializer):
     author = AgentRefSerializer(source="author_agent", allow_null=True)
+    attachments = AttachmentSerializer(many=True, read_only=True)
 
     class Meta:
         model = Message
-        fields = ["id", "seq", "author_kind", "author", "internal", "body", "created_at", "client_msg_id"]
+        fields = [
+            "id",
+            "seq",
+            "author_kind",
+            "author",
+            "internal",
+            "body",
+            "created_at",
+            "client_msg_id",
+            "attachments",
+            "sentiment",
+            "sentiment_confidence",
+            "sentiment_model",
+            "sentiment_corrected",
+        ]
         read_only_fields = fields
+
+
+class SentimentCorrectionInputSerializer(StrictInputSerializer):
+    label = serializers.ChoiceField(choices=SentimentLabel.choices)
 
 
 class TicketEventSerializer(serializers.ModelSerializer):
@@ -124,9 +166,27 @@ class TeamSerializer(serializers.ModelSerializer):
 
 
 class MessageInputSerializer(StrictInputSerializer):
-    # The service strips and length-checks the body.
-    body = serializers.CharField(trim_whitespace=False)
+    # The service strips and length-checks the body; it may be empty only with attachments.
+    body = serializers.CharField(trim_whitespace=False, allow_blank=True, required=False, default="")
     client_msg_id = serializers.CharField(max_length=64, required=False, allow_null=True, allow_blank=True)
+    attachments = serializers.ListField(
+        child=serializers.IntegerField(min_value=1),
+        required=False,
+        default=list,
+        help_text="Ids of files uploaded to this ticket with POST .../attachments/ and not sent yet.",
+    )
+    seen_seq = serializers.IntegerField(
+        min_value=0,
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="The newest message seq the agent has seen; a reply is refused (409) when the customer "
+        "wrote after it. Notes ignore it.",
+    )
+
+
+class AttachmentUploadInputSerializer(StrictInputSerializer):
+    file = serializers.FileField(allow_empty_file=True, use_url=False)
 
 
 class TicketAssignInputSerializer(StrictInputSerializer):
@@ -138,6 +198,19 @@ class TicketUpdateInputSerializer(StrictInputSerializer):
     status = serializers.ChoiceField(choices=TicketStatus.choices, required=False)
     priority = serializers.ChoiceField(choices=TicketPriority.choices, required=False)
     category = serializers.ChoiceField(choices=TicketCategory.choices, required=False, allow_blank=True)
+    # The whole new set; the service normalises and checks each tag.
+    tags = serializers.ListField(
+        child=serializers.CharField(max_length=100, allow_blank=True, trim_whitespace=False),
+        max_length=100,
+        required=False,
+    )
+    order = serializers.CharField(
+        max_length=50, allow_null=True, required=False, help_text="An order number or id of the customer; null unlinks."
+    )
+
+
+class TicketMergeInputSerializer(StrictInputSerializer):
+    into = serializers.IntegerField(min_value=1, help_text="The ticket this one is merged into.")
 
 
 class AgentTokenInputSerializer(StrictInputSerializer):

@@ -7,7 +7,8 @@ from django.conf import settings
 from django.core.mail import EmailMessage
 from django_tasks import task
 
-from helpdesk.tickets.models import Message
+from helpdesk.tickets.models import Message, Team
+from helpdesk.tickets.sentiment_services import messages_tag_batch
 
 
 @task()
@@ -26,3 +27,37 @@ def reply_email_send(*, message_id: int) -> None:
         to=[customer.email],
         headers={"X-Helpdesk-Ticket": str(ticket.pk), "Message-ID": f"<ticket-{ticket.pk}-{message.seq}@helpdesk>"},
     ).send()
+
+
+@task()
+def assignment_run(*, team_id: int) -> int:
+    """Assign the team's waiting tickets to its available agents; returns how
+    many. Enqueued by the changes that may make that possible (see
+    helpdesk.tickets.assignment_services); running it twice is harmless."""
+    # Imported here: assignment_services enqueues this task, so it imports this module.
+    from helpdesk.tickets.assignment_services import team_queue_drain
+
+    team = Team.objects.filter(pk=team_id).first()
+    return len(team_queue_drain(team=team)) if team is not None else 0
+
+
+# One task run tags at most this many batches, then hands over to a fresh task,
+# so a long backlog does not keep other tasks waiting.
+TAG_BATCHES_PER_RUN = 20
+
+
+# Its own queue, run by its own worker (`db_worker --queue-name sentiment`): the
+# model loads only in that process, and a batch never delays SLA or email tasks.
+@task(queue_name="sentiment")
+def messages_tag() -> int:
+    """Tag waiting customer messages with the sentiment model, batch after
+    batch, until none wait. Enqueued with every customer message; runs that
+    find nothing waiting (another run took the batch) end at once."""
+    tagged = 0
+    for _ in range(TAG_BATCHES_PER_RUN):
+        run = messages_tag_batch()
+        tagged += run.tagged
+        if run.failed or not run.tagged:
+            return tagged
+    messages_tag.enqueue()
+    return tagged

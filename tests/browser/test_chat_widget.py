@@ -27,11 +27,11 @@ def shot(page, name: str) -> None:
         page.screenshot(path=os.path.join(SHOTS, f"{name}.png"), full_page=False)
 
 
-def write_shop_page(folder: Path, desk: str, *, shop: str = "demo") -> None:
+def write_shop_page(folder: Path, desk: str, *, shop: str = "demo", root: str = 'lang="en"') -> None:
     """A shop's page with the one script tag, and CSS that would wreck an unshielded widget."""
     (folder / "index.html").write_text(
         f"""<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>Trail Shop</title>
+<html {root}><head><meta charset="utf-8"><title>Trail Shop</title>
 <style>div, button, p, li {{ font: 32px/3 fantasy !important; color: red !important; }}</style></head>
 <body><h1>Trail Shop</h1><p>Tents, stoves and boots.</p>
 <script src="{desk}/static/widget/widget.js" data-shop="{shop}" async></script>
@@ -76,7 +76,7 @@ def test_a_customer_and_an_agent_chat_live(desk_server, shop_site, shop_folder, 
     desk = signed_in(desk_server, agent)
 
     # The agent opens the desk: their open websocket makes the desk "online".
-    desk.goto(desk_server + "/desk/")
+    desk.goto(desk_server + "/inbox/")
     expect(desk.get_by_test_id("connection-state")).to_have_attribute("data-state", "online")
     assert desk.get_by_test_id("ticket-row").count() == 0
     unassigned = desk.locator('[data-testid="queue-count"][data-queue="unassigned"]')
@@ -192,6 +192,28 @@ def test_a_message_over_the_limit_stays_in_the_composer(desk_server, shop_site, 
     expect(page.get_by_test_id("window")).to_contain_text(f"{settings.CHAT_MAX_MESSAGE_CHARS + 1} / ")
 
 
+def test_on_a_right_to_left_shop_page_the_widget_mirrors(desk_server, shop_site, shop_folder, agent, page):
+    write_shop_page(shop_folder, desk_server, root='lang="he" dir="rtl"')
+
+    page.goto(shop_site.url + "/index.html")
+    launcher = page.get_by_test_id("launcher")
+    launcher.click()
+    page.get_by_test_id("prechat-name").fill("נועה לוי")
+    page.get_by_test_id("prechat-email").fill("noa@example.com")
+    page.get_by_test_id("prechat-submit").click()
+    page.get_by_test_id("composer").fill("שלום, איפה ההזמנה שלי?")
+    page.get_by_test_id("composer").press("Enter")
+
+    width = page.viewport_size["width"]
+    box = launcher.bounding_box()
+    assert box["x"] + box["width"] < width / 2, "the launcher sits bottom left"
+    window = page.get_by_test_id("window").bounding_box()
+    assert window["x"] < width / 2
+    bubble = page.get_by_test_id("message").locator(".bubble")
+    expect(bubble).to_have_text("שלום, איפה ההזמנה שלי?")
+    assert bubble.evaluate("n => getComputedStyle(n).direction") == "rtl"
+
+
 def test_a_page_on_an_origin_the_desk_does_not_allow_gets_no_chat(desk_server, agent, page, tmp_path):
     folder = tmp_path / "elsewhere"
     folder.mkdir()
@@ -265,7 +287,7 @@ def test_a_message_written_while_the_desk_is_down_is_sent_when_it_is_back(
     try:
         write_shop_page(shop_folder, server.url)
         desk = signed_in(server.url, agent)
-        desk.goto(server.url + "/desk/")
+        desk.goto(server.url + "/inbox/")
         expect(desk.get_by_test_id("connection-state")).to_have_attribute("data-state", "online")
         page.goto(shop_site.url + "/index.html")
         page.get_by_test_id("launcher").click()

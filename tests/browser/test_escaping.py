@@ -25,7 +25,7 @@ def test_markup_from_customers_and_agents_is_shown_as_text(desk_server, signed_i
     ticket_note(ticket=ticket, agent=agent, body=f"note {XSS}")
     desk = signed_in(desk_server, agent)
 
-    desk.goto(desk_server + "/desk/")
+    desk.goto(desk_server + "/inbox/")
     row = desk.get_by_test_id("ticket-row")
     expect(row).to_contain_text("<script>window.__pwned=1</script>")
     desk.goto(f"{desk_server}/desk/tickets/{ticket.pk}/")

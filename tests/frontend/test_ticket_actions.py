@@ -78,7 +78,8 @@ def test_every_control_has_a_label(logistics_agent, customer, logistics):
         assert f'aria-describedby="ticket-{field}-error' in html
 
 
-QUERIES = 12
+# The ticket's tags, the tag input's options, message attachments and the agent's read mark came later.
+QUERIES = 16
 
 
 def add_agents(team: Team, count: int, start: int) -> None:
@@ -94,8 +95,8 @@ def test_the_page_query_count_does_not_grow_with_agents_and_teams(
     client.force_login(logistics_agent.user)
     add_agents(logistics, 1, 0)
 
-    # session, user, agent, ticket, messages, events, orders, past tickets, teams,
-    # agents (with users), agents' teams, the customer's shop
+    # session, user, agent, ticket, messages, attachments, events, tags, read mark, orders, past tickets,
+    # teams, agents (with users), agents' teams, tag options, the customer's shop
     with django_assert_num_queries(QUERIES):
         client.get(f"/desk/tickets/{ticket.pk}/")
     add_agents(logistics, 6, 1)

@@ -10,7 +10,7 @@ from django.urls import reverse
 from helpdesk.customers.models import Customer, Order, Shop, api_key_digest
 from helpdesk.customers.selectors import shop_for_api_key
 from helpdesk.customers.services import shop_sync
-from helpdesk.tickets.models import Agent, EventKind, Message, Team, Ticket, TicketEvent, TicketStatus
+from helpdesk.tickets.models import Agent, CannedReply, EventKind, Message, Team, Ticket, TicketEvent, TicketStatus
 from helpdesk.tickets.services import ticket_assign, ticket_reply
 from tests.factories import make_agent, make_customer, make_order, make_ticket, sync_batch, sync_customer, sync_order
 
@@ -287,3 +287,91 @@ def test_an_agent_cannot_change_a_ticket_through_the_admin(agent_client, desk):
 
 def test_an_agent_cannot_open_shops_and_their_keys(agent_client, shop):
     assert agent_client.get(admin_url(Shop, "changelist")).status_code == 403
+
+
+# Canned replies: team leads keep their own teams' replies
+
+
+@pytest.fixture
+def lead_client(team_lead) -> Client:
+    """The logistics team lead, with staff access and no model permissions."""
+    team_lead.user.is_staff = True
+    team_lead.user.save()
+    client = Client()
+    assert client.login(username="tal", password="pw-tal")
+    return client
+
+
+@pytest.fixture
+def replies(logistics, returns) -> dict[str, CannedReply]:
+    return {
+        "own": CannedReply.objects.create(team=logistics, title="Delayed", body="Sorry for the delay"),
+        "other": CannedReply.objects.create(team=returns, title="Refund", body="Refund sent"),
+        "shared": CannedReply.objects.create(team=None, title="Hello", body="Hi {customer.first_name}"),
+    }
+
+
+def reply_form(reply: CannedReply, **changes: object) -> dict[str, object]:
+    return {"team": reply.team_id or "", "title": reply.title, "body": reply.body, **changes}
+
+
+def test_a_team_lead_edits_adds_and_deletes_their_teams_replies(lead_client, replies, logistics):
+    own = replies["own"]
+
+    changed = lead_client.post(admin_url(CannedReply, "change", own.pk), reply_form(own, body="Sorry, it is late"))
+    added = lead_client.post(
+        admin_url(CannedReply, "add"), {"team": logistics.pk, "title": "Lost", "body": "We are looking for it"}
+    )
+    new = CannedReply.objects.get(title="Lost")
+    deleted = lead_client.post(admin_url(CannedReply, "delete", new.pk), {"post": "yes"})
+
+    assert changed.status_code == 302 and added.status_code == 302 and deleted.status_code == 302
+    own.refresh_from_db()
+    assert own.body == "Sorry, it is late"
+    assert not CannedReply.objects.filter(pk=new.pk).exists()
+
+
+def test_a_team_lead_cannot_touch_another_teams_or_the_shared_replies(lead_client, replies, returns):
+    other, shared, own = replies["other"], replies["shared"], replies["own"]
+
+    other_change = lead_client.post(
+        admin_url(CannedReply, "change", other.pk), reply_form(other, body="x"), follow=True
+    )
+    other_delete = lead_client.post(admin_url(CannedReply, "delete", other.pk), {"post": "yes"}, follow=True)
+    shared_change = lead_client.post(admin_url(CannedReply, "change", shared.pk), reply_form(shared, body="x"))
+    shared_delete = lead_client.post(admin_url(CannedReply, "delete", shared.pk), {"post": "yes"})
+    moved = lead_client.post(admin_url(CannedReply, "change", own.pk), reply_form(own, team=returns.pk))
+    made_shared = lead_client.post(admin_url(CannedReply, "add"), {"team": "", "title": "Bye", "body": "Bye"})
+    bulk = lead_client.post(
+        admin_url(CannedReply, "changelist"),
+        {"action": "delete_selected", "_selected_action": [shared.pk], "post": "yes"},
+    )
+
+    # Another team's reply does not exist for them; the shared one is read-only
+    assert "doesn\u2019t exist" in other_change.content.decode()
+    assert "doesn\u2019t exist" in other_delete.content.decode()
+    assert shared_change.status_code == 403 and shared_delete.status_code == 403
+    # Their own reply cannot leave their teams, nor can they add a shared one
+    assert moved.status_code == 200 and "team" in moved.context["adminform"].form.errors
+    assert made_shared.status_code == 200 and not CannedReply.objects.filter(title="Bye").exists()
+    assert bulk.status_code in (200, 302)
+    for reply in replies.values():
+        reply.refresh_from_db()
+    assert (other.body, shared.body, own.team_id) == ("Refund sent", "Hi {customer.first_name}", own.team_id)
+    assert CannedReply.objects.count() == 3
+
+
+def test_an_agent_still_only_views_replies_and_a_manager_edits_every_one(agent_client, replies, manager):
+    own, shared = replies["own"], replies["shared"]
+    manager.user.is_staff = True
+    manager.user.save()
+    manager_client = Client()
+    assert manager_client.login(username="maya", password="pw-maya")
+
+    refused = agent_client.post(admin_url(CannedReply, "change", own.pk), reply_form(own, body="x"))
+    allowed = manager_client.post(admin_url(CannedReply, "change", shared.pk), reply_form(shared, body="Hello!"))
+
+    assert refused.status_code == 403
+    assert allowed.status_code == 302
+    shared.refresh_from_db()
+    assert shared.body == "Hello!"

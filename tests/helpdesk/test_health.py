@@ -71,3 +71,20 @@ def test_queue_with_stale_tasks_fails_until_a_worker_runs_them(client, settings)
     assert "parcel" in done
     assert fresh.status_code == 200
     assert fresh.json()["task_queue"]["waiting"] == 0
+
+
+def test_a_broken_sentiment_model_is_reported_but_the_desk_stays_healthy(client, customer, logistics):
+    from helpdesk.tickets.models import Message
+    from tests.factories import make_ticket
+
+    make_ticket(customer, logistics, body="hello")
+    Message.objects.update(sentiment_error="model files missing in /nowhere")
+
+    response = client.get("/healthz")
+
+    assert response.status_code == 200
+    body = response.json()
+    assert body["sentiment"]["ok"] is False
+    assert body["sentiment"]["waiting"] == 1
+    assert body["sentiment"]["error"] == "model files missing in /nowhere"
+    assert "sentiment" not in body["failed"]

@@ -30,6 +30,8 @@ def start(**env: str) -> subprocess.CompletedProcess[str]:
         ({"DJANGO_DEBUG": "1", "DATABASE_URL": "mysql://x/y"}, "DATABASE_URL"),
         ({"DJANGO_DEBUG": "1", "REDIS_URL": "localhost"}, "REDIS_URL"),
         ({"DJANGO_DEBUG": "1", "DB_CONN_MAX_AGE": "-1"}, "DB_CONN_MAX_AGE"),
+        ({"DJANGO_DEBUG": "1", "DESK_LANGUAGE": "klingon"}, "DESK_LANGUAGE"),
+        ({"DJANGO_DEBUG": "1", "AGENT_OFFLINE_GRACE_SECONDS": "30"}, "AGENT_OFFLINE_GRACE_SECONDS"),
     ],
 )
 def test_bad_setting_stops_start_up_naming_the_variable(env, named):

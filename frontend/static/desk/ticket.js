@@ -1,7 +1,8 @@
 /* One ticket: the conversation kept current over /ws/agent/ with the protocol's
  * watermark (docs/protocol.md), the reply and note composer with its outbox,
  * receipts, presence and typing, canned replies and keyboard shortcuts. */
-import { $, body, el, formatTime, newId, refreshFromServer, send, showError } from "./core.js";
+import { $, body, csrfToken, el, formatTime, newId, refreshFromServer, send, showError } from "./core.js";
+import { moodTag, moodTags } from "./mood.js";
 import { sideBox } from "./side.js";
 
 const TYPING_SHOW_MS = 6000;
@@ -24,6 +25,11 @@ export function ticketDetailPage() {
   const counter = $(".reply .counter");
   const customerTyping = $('[data-testid="customer-typing"]');
   const presenceBox = $('[data-testid="presence"]');
+  const fileInput = $('[data-testid="reply-files"]');
+  const chosenList = $('[data-testid="chosen-files"]');
+  const crossingNotice = $('[data-testid="crossing-notice"]');
+  const MAX_FILES = Number(fileInput.getAttribute("data-max-files")) || 5;
+  const MAX_BYTES = Number(fileInput.getAttribute("data-max-bytes")) || 10 * 1024 * 1024;
 
   // Watermark: every message with seq <= have is on the page.
   let have = Number(body.getAttribute("data-have")) || 0;
@@ -41,7 +47,9 @@ export function ticketDetailPage() {
   let receiptSent = 0;
   let subscribed = false;
   let removed = false;
-  const outbox = new Map(); // client_msg_id -> {body, internal}: in memory, resent on reconnect
+  const outbox = new Map(); // client_msg_id -> {body, internal, files, seenSeq}: in memory, resent on reconnect
+  let chosen = []; // files for the next message: {key, name, size, state: uploading|ready|error, id, content_type, url, error}
+  const newerSeqs = new Set(); // customer messages a refused reply crossed: highlighted until the next send
 
   function advance() {
     while (seqs.has(have + 1)) have += 1;
@@ -100,6 +108,7 @@ export function ticketDetailPage() {
     if (m.internal) meta.append(el("span", { class: "badge note", text: "Internal note" }));
     meta.append(el("time", { datetime: m.created_at || null, text: formatTime(m.created_at) }));
     meta.append(el("span", { class: "receipt", "data-testid": "read-mark" }));
+    if (kind === "customer") meta.append(moodTag(m.seq));
     return el(
       "li",
       {
@@ -112,8 +121,154 @@ export function ticketDetailPage() {
         "data-client-msg-id": m.client_msg_id || "",
       },
       meta,
-      el("div", { class: "body", dir: "auto", text: m.body }),
+      m.body ? el("div", { class: "body", dir: "auto", text: m.body }) : null,
+      attachmentsNode(m.attachments || []),
     );
+  }
+
+  // ---- attachments: images as thumbnails, other files as links; names are text ----
+
+  function sizeText(size) {
+    if (size >= 1024 * 1024) return `${(size / (1024 * 1024)).toFixed(1)} MB`;
+    if (size >= 1024) return `${Math.round(size / 1024)} KB`;
+    return `${size} bytes`;
+  }
+  function attachmentsNode(files) {
+    if (!files.length) return null;
+    const list = el("ul", { class: "attachments", "aria-label": "Attachments" });
+    for (const file of files) {
+      const image = (file.content_type || "").startsWith("image/");
+      const item = el("li", {
+        class: "attachment",
+        "data-testid": "attachment",
+        "data-id": file.id ? String(file.id) : "",
+        "data-kind": image ? "image" : "file",
+      });
+      const name = el("span", { class: "attachment-name", dir: "auto", text: file.name });
+      if (file.url) {
+        if (image) {
+          item.append(
+            el(
+              "a",
+              { class: "attachment-image", href: file.url, target: "_blank", rel: "noopener noreferrer" },
+              el("img", { src: file.url, alt: file.name, loading: "lazy" }),
+            ),
+          );
+        }
+        item.append(el("a", { class: "attachment-link", href: file.url, target: "_blank", rel: "noopener noreferrer" }, name));
+      } else {
+        item.append(name);
+      }
+      item.append(el("span", { class: "attachment-size muted", text: sizeText(file.size || 0) }));
+      list.append(item);
+    }
+    return list;
+  }
+
+  function uploading() {
+    return chosen.some((f) => f.state === "uploading");
+  }
+  function readyFiles() {
+    return chosen.filter((f) => f.state === "ready");
+  }
+  const FILE_STATE = { uploading: "Uploading…", ready: "Ready", error: "Not uploaded" };
+  function renderChosen() {
+    chosenList.replaceChildren(
+      ...chosen.map((file) => {
+        const remove = el("button", {
+          type: "button",
+          class: "chosen-remove",
+          "data-testid": "chosen-remove",
+          "aria-label": `Remove ${file.name}`,
+          text: "×",
+        });
+        remove.addEventListener("click", () => {
+          chosen = chosen.filter((f) => f !== file);
+          renderChosen();
+          renderComposer();
+          replyBody.focus();
+        });
+        return el(
+          "li",
+          { class: "chosen-file", "data-testid": "chosen-file", "data-state": file.state },
+          el("span", { class: "attachment-name", dir: "auto", text: file.name }),
+          el("span", { class: "attachment-size muted", text: sizeText(file.size || 0) }),
+          el("span", { class: "chosen-state", text: file.error || FILE_STATE[file.state] }),
+          remove,
+        );
+      }),
+    );
+    chosenList.hidden = !chosen.length;
+  }
+
+  function firstError(data) {
+    if (!data || typeof data !== "object") return "";
+    if (typeof data.detail === "string") return data.detail;
+    for (const value of Object.values(data)) {
+      if (Array.isArray(value) && value.length) return String(value[0]);
+    }
+    return "";
+  }
+
+  async function upload(file) {
+    const item = { key: newId(), name: file.name, size: file.size, state: "uploading" };
+    chosen.push(item);
+    if (chosen.length > MAX_FILES) {
+      Object.assign(item, { state: "error", error: `At most ${MAX_FILES} files a message.` });
+    } else if (file.size > MAX_BYTES) {
+      Object.assign(item, { state: "error", error: `Too large: at most ${sizeText(MAX_BYTES)}.` });
+    } else if (!file.size) {
+      Object.assign(item, { state: "error", error: "The file is empty." });
+    }
+    renderChosen();
+    renderComposer();
+    if (item.state === "error") {
+      showError(`${file.name}: ${item.error}`);
+      return;
+    }
+    const data = new FormData();
+    data.append("file", file);
+    try {
+      const response = await fetch(`/api/v1/tickets/${TICKET}/attachments/`, {
+        method: "POST",
+        credentials: "same-origin",
+        headers: { Accept: "application/json", "X-CSRFToken": csrfToken() },
+        body: data,
+      });
+      const answer = await response.json().catch(() => null);
+      if (response.ok && answer) {
+        Object.assign(item, { state: "ready", id: answer.id, name: answer.name, content_type: answer.content_type, url: answer.url });
+      } else {
+        Object.assign(item, { state: "error", error: firstError(answer) || "The file was not uploaded." });
+      }
+    } catch (e) {
+      Object.assign(item, { state: "error", error: "The desk could not be reached; try again." });
+    }
+    if (item.state === "error") showError(`${file.name}: ${item.error}`);
+    renderChosen();
+    renderComposer();
+  }
+  fileInput.addEventListener("change", () => {
+    for (const file of Array.from(fileInput.files || [])) upload(file);
+    fileInput.value = "";
+  });
+
+  // ---- crossing replies: the customer wrote while the agent was typing ----
+
+  function markNewer(node) {
+    const seq = Number(node.getAttribute("data-seq"));
+    if (newerSeqs.has(seq)) {
+      node.classList.add("newer");
+      node.setAttribute("data-newer", "true");
+    }
+  }
+  function clearNewer() {
+    newerSeqs.clear();
+    crossingNotice.hidden = true;
+    for (const node of conversation.querySelectorAll('[data-newer="true"]')) {
+      node.classList.remove("newer");
+      node.removeAttribute("data-newer");
+    }
   }
 
   function place(node, seq) {
@@ -216,26 +371,42 @@ export function ticketDetailPage() {
     replyBody.placeholder = note
       ? "Internal note: only agents see it… (Enter sends, Shift+Enter for a new line)"
       : "Write a reply… (Enter sends, Shift+Enter for a new line)";
-    replySend.disabled = over || !replyBody.value.trim() || removed;
+    const empty = !replyBody.value.trim() && !readyFiles().length;
+    replySend.disabled = over || empty || uploading() || removed;
+    replySend.title = uploading() ? "Wait for the files to upload" : "";
   }
 
   function transmit(clientMsgId) {
     const entry = outbox.get(clientMsgId);
-    send({ type: "message.send", ticket: TICKET, client_msg_id: clientMsgId, body: entry.body, internal: entry.internal });
+    const frame = {
+      type: "message.send",
+      ticket: TICKET,
+      client_msg_id: clientMsgId,
+      body: entry.body,
+      internal: entry.internal,
+      // What this page showed when the agent pressed send: a newer customer message holds a reply.
+      seen_seq: entry.seenSeq,
+    };
+    if (entry.files.length) frame.attachments = entry.files.map((f) => f.id);
+    send(frame);
   }
 
   function submit() {
     const text = replyBody.value;
-    if (!text.trim() || text.length > MAX_CHARS || removed) return;
+    const files = readyFiles();
+    if ((!text.trim() && !files.length) || text.length > MAX_CHARS || removed || uploading()) return;
     const clientMsgId = newId();
     const internal = noteToggle.checked;
-    outbox.set(clientMsgId, { body: text, internal });
-    const node = messageNode({ author: me(), body: text, internal, client_msg_id: clientMsgId });
+    outbox.set(clientMsgId, { body: text, internal, files, seenSeq: have });
+    const node = messageNode({ author: me(), body: text, internal, client_msg_id: clientMsgId, attachments: files });
     place(node);
     renderReceipts();
     scrollToEnd(true);
     replyBody.value = "";
+    chosen = chosen.filter((f) => f.state === "uploading");
+    renderChosen();
     cannedWarning.hidden = true;
+    clearNewer();
     typingStop();
     renderComposer();
     transmit(clientMsgId);
@@ -318,6 +489,7 @@ export function ticketDetailPage() {
   });
   cannedLoad();
 
+  const mood = moodTags(TICKET, conversation);
   const side = sideBox(TICKET, ME, {
     onMoved() {
       removed = true;
@@ -395,7 +567,13 @@ export function ticketDetailPage() {
       }
       return;
     }
-    const action = { r: () => compose(false), n: () => compose(true), a: () => assignTo(ME), "?": openHelp }[event.key];
+    const action = {
+      r: () => compose(false),
+      n: () => compose(true),
+      a: () => assignTo(ME),
+      t: side.focusTags,
+      "?": openHelp,
+    }[event.key];
     if (!action) return;
     event.preventDefault();
     if (event.key === "a" && removed) return;
@@ -432,6 +610,7 @@ export function ticketDetailPage() {
         pending.replaceWith(node);
       }
       place(node, m.seq);
+      markNewer(node);
       noteSeq(m.seq);
       if (m.author.kind === "customer") hideCustomerTyping();
       renderReceipts();
@@ -457,7 +636,10 @@ export function ticketDetailPage() {
         place(pending, frame.seq);
       } else if (entry) {
         // Its bubble is gone (the page section was re-read): draw it again.
-        place(messageNode({ ...frame, author: me(), body: entry.body, internal: entry.internal }), frame.seq);
+        place(
+          messageNode({ ...frame, author: me(), body: entry.body, internal: entry.internal, attachments: entry.files }),
+          frame.seq,
+        );
       }
       noteSeq(frame.seq);
       renderReceipts();
@@ -519,6 +701,8 @@ export function ticketDetailPage() {
         side.markMoved(side.movedTo());
         return;
       }
+      side.onTicketEvent(event); // system lines, tags, the customer panel
+      mood.onTicketEvent(event); // tags on messages, the conversation's mood
       // Events name the team by id; its option carries the id.
       const teamOption = t.team !== undefined ? $(`.ticket-box option[data-id="${Number(t.team)}"]`) : null;
       side.showTicket({ ...t, team: teamOption ? { slug: teamOption.value } : undefined });
@@ -555,13 +739,28 @@ export function ticketDetailPage() {
       }
       const entry = frame.client_msg_id ? outbox.get(frame.client_msg_id) : null;
       if (!entry) return false;
-      // Refused: put the text back so nothing typed is lost.
+      // Refused: put the text and files back so nothing is lost.
       outbox.delete(frame.client_msg_id);
       const pending = pendingNode(frame.client_msg_id);
       if (pending) pending.remove();
       replyBody.value = replyBody.value.trim() ? entry.body + "\n" + replyBody.value : entry.body;
       noteToggle.checked = entry.internal;
+      chosen = [...entry.files, ...chosen];
+      renderChosen();
       renderComposer();
+      if (frame.code === "newer_messages") {
+        // Show what the customer wrote, highlighted; the next send goes through.
+        for (const seq of frame.seqs || []) newerSeqs.add(seq);
+        for (const node of conversation.querySelectorAll('[data-testid="message"]')) markNewer(node);
+        const newest = Math.max(0, ...(frame.seqs || []));
+        if (newest > have && !syncing) sync(have);
+        crossingNotice.textContent = "The customer wrote again while you were typing. Read it, then send again.";
+        crossingNotice.hidden = false;
+        const first = conversation.querySelector('[data-newer="true"]');
+        if (first) first.scrollIntoView({ block: "center" });
+        replyBody.focus();
+        return true;
+      }
       showError(frame.message || "The message was not sent.");
       return true;
     },

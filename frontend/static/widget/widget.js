@@ -23,6 +23,8 @@
   }
   const DESK = new URL(script.src, location.href).origin;
   const CONFIG = window.HelpdeskWidget || {};
+  // Right to left when the shop's page is (Hebrew, Persian, Arabic shops), or when told: data-dir="rtl".
+  const DIR = (script.getAttribute("data-dir") || CONFIG.dir || document.documentElement.dir || document.dir || "ltr").toLowerCase() === "rtl" ? "rtl" : "ltr";
 
   const PING_MS = 20000;
   const STABLE_MS = 10000; // a connection up this long resets the backoff
@@ -106,6 +108,9 @@
     return seen && ticket !== null && seen.ticket === ticket ? seen.seq : 0;
   }
 
+  // Files for the next message: {key, name, size, state: uploading|ready|error, id, content_type, error}.
+  let chosen = [];
+
   // Unacked messages survive reloads; they belong to the visitor who wrote them.
   let outbox = loadOutbox();
   function loadOutbox() {
@@ -122,18 +127,18 @@
 :host { all: initial; }
 *, *::before, *::after { box-sizing: border-box; }
 [hidden] { display: none !important; }
-.root { position: fixed; right: 20px; bottom: 20px; z-index: 2147483000; font: 14px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color: #1c2330; }
+.root { position: fixed; inset-inline-end: 20px; bottom: 20px; z-index: 2147483000; font: 14px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color: #1c2330; }
 button { font: inherit; cursor: pointer; }
-.launcher { position: relative; width: 56px; height: 56px; border-radius: 50%; border: 0; background: #1f5fbf; color: #fff; box-shadow: 0 4px 14px rgba(0,0,0,.25); display: grid; place-items: center; padding: 0; margin-left: auto; }
-.launcher:focus-visible, .win button:focus-visible, .win textarea:focus-visible, .win input:focus-visible { outline: 3px solid #f0b429; outline-offset: 2px; }
+.launcher { position: relative; width: 56px; height: 56px; border-radius: 50%; border: 0; background: #1f5fbf; color: #fff; box-shadow: 0 4px 14px rgba(0,0,0,.25); display: grid; place-items: center; padding: 0; margin-inline-start: auto; }
+.launcher:focus-visible, .win button:focus-visible, .win textarea:focus-visible, .win input:focus-visible, .win select:focus-visible { outline: 3px solid #f0b429; outline-offset: 2px; }
 .launcher svg { width: 26px; height: 26px; fill: currentColor; }
-.badge { position: absolute; top: -4px; right: -4px; min-width: 20px; height: 20px; padding: 0 5px; border-radius: 10px; background: #d93025; color: #fff; font-size: 12px; font-weight: 700; line-height: 20px; text-align: center; }
-.win { position: absolute; right: 0; bottom: 72px; width: 360px; max-width: calc(100vw - 40px); height: 540px; max-height: calc(100vh - 112px); background: #fff; border-radius: 12px; box-shadow: 0 8px 32px rgba(0,0,0,.28); display: flex; flex-direction: column; overflow: hidden; }
+.badge { position: absolute; top: -4px; inset-inline-end: -4px; min-width: 20px; height: 20px; padding: 0 5px; border-radius: 10px; background: #d93025; color: #fff; font-size: 12px; font-weight: 700; line-height: 20px; text-align: center; }
+.win { position: absolute; inset-inline-end: 0; bottom: 72px; width: 360px; max-width: calc(100vw - 40px); height: 540px; max-height: calc(100vh - 112px); background: #fff; border-radius: 12px; box-shadow: 0 8px 32px rgba(0,0,0,.28); display: flex; flex-direction: column; overflow: hidden; }
 .head { background: #1f5fbf; color: #fff; padding: 12px 14px; display: flex; gap: 8px; align-items: flex-start; }
 .head .titles { flex: 1; min-width: 0; }
 .head h2 { margin: 0; font-size: 16px; font-weight: 600; }
 .availability { margin: 2px 0 0; font-size: 12.5px; opacity: .95; }
-.availability::before { content: ""; display: inline-block; width: 8px; height: 8px; border-radius: 50%; margin-right: 6px; background: #9aa4b2; vertical-align: 1px; }
+.availability::before { content: ""; display: inline-block; width: 8px; height: 8px; border-radius: 50%; margin-inline-end: 6px; background: #9aa4b2; vertical-align: 1px; }
 .availability[data-online="true"]::before { background: #3ddc84; }
 .close { background: transparent; color: #fff; border: 0; font-size: 22px; line-height: 1; padding: 2px 6px; border-radius: 6px; }
 .conn { font-size: 12px; color: #5b6473; background: #f3f5f8; padding: 4px 14px; }
@@ -150,22 +155,59 @@ button { font: inherit; cursor: pointer; }
 .msg { max-width: 85%; display: flex; gap: 6px; align-items: flex-end; }
 .msg .bubble { padding: 8px 11px; border-radius: 14px; background: #eef1f5; white-space: pre-wrap; overflow-wrap: anywhere; }
 .msg .name { font-size: 11.5px; color: #5b6473; margin: 0 0 2px 2px; }
-.msg .state { font-size: 11px; color: #5b6473; text-align: right; margin-top: 2px; }
+.msg .state { font-size: 11px; color: #5b6473; text-align: end; margin-top: 2px; }
 .msg.mine { align-self: flex-end; flex-direction: row-reverse; }
-.msg.mine .bubble { background: #1f5fbf; color: #fff; border-bottom-right-radius: 4px; }
+.msg.mine .bubble { background: #1f5fbf; color: #fff; border-end-end-radius: 4px; }
 .msg.mine[data-state="sending"] .bubble { opacity: .65; }
-.msg.agent .bubble { border-bottom-left-radius: 4px; }
+.msg.agent .bubble { border-end-start-radius: 4px; }
 .msg.system { align-self: center; max-width: 95%; }
 .msg.system .bubble { background: transparent; color: #5b6473; font-size: 12.5px; text-align: center; }
 .avatar { flex: none; width: 28px; height: 28px; border-radius: 50%; background: #2f855a; color: #fff; font-size: 11px; font-weight: 700; display: grid; place-items: center; }
 .typing { padding: 0 14px 6px; font-size: 12.5px; color: #5b6473; font-style: italic; }
 .compose { border-top: 1px solid #e3e7ed; padding: 8px 10px 10px; display: grid; grid-template-columns: 1fr auto; gap: 6px 8px; align-items: end; }
 .compose textarea { font: inherit; resize: none; width: 100%; min-height: 40px; max-height: 120px; padding: 9px 10px; border: 1px solid #c5ccd6; border-radius: 10px; }
-.counter { grid-column: 1 / -1; font-size: 11.5px; color: #5b6473; text-align: right; }
+.counter { grid-column: 1 / -1; font-size: 11.5px; color: #5b6473; text-align: end; }
 .counter[data-over="true"] { color: #b3261e; font-weight: 700; }
+.files { list-style: none; margin: 4px 0 0; padding: 0; display: grid; gap: 4px; }
+.files a { color: inherit; }
+.msg.mine .files a, .msg.mine .file { color: #fff; }
+.file { font-size: 12.5px; overflow-wrap: anywhere; }
+.file img { display: block; max-inline-size: 200px; max-block-size: 160px; border-radius: 8px; background: #fff; }
+.file .size { opacity: .8; margin-inline-start: 4px; }
+.attach { grid-column: 1 / -1; display: flex; flex-wrap: wrap; gap: 6px; align-items: center; }
+.attach input[type="file"] { position: absolute; inline-size: 1px; block-size: 1px; opacity: 0; overflow: hidden; }
+.attach label { cursor: pointer; font-size: 12.5px; font-weight: 600; color: #1f5fbf; padding: 3px 8px; border: 1px solid #c5ccd6; border-radius: 8px; }
+.attach:focus-within label { outline: 3px solid #f0b429; outline-offset: 2px; }
+.chosen { list-style: none; margin: 0; padding: 0; display: contents; }
+.chosen li { display: inline-flex; align-items: center; gap: 4px; font-size: 12px; background: #eef1f5; border-radius: 999px; padding-block: 2px; padding-inline: 8px 2px; max-inline-size: 100%; }
+.chosen li[data-state="error"] { background: #fdecea; color: #8a1c12; }
+.chosen button { border: 0; background: transparent; font-size: 15px; line-height: 1; padding: 0 5px; border-radius: 50%; color: inherit; }
+.surveys { flex: none; max-block-size: 62%; overflow-y: auto; border-block-start: 1px solid #e3e7ed; background: #fafbfd; }
+.survey { padding: 10px 14px 12px; display: grid; gap: 8px; }
+.survey + .survey { border-block-start: 1px solid #e3e7ed; }
+.survey h3 { margin: 0; font-size: 14px; font-weight: 600; }
+.survey .about { margin: 0; font-size: 12.5px; color: #5b6473; overflow-wrap: anywhere; }
+.survey form { display: grid; gap: 8px; }
+.survey fieldset { border: 0; margin: 0; padding: 0; min-inline-size: 0; }
+.scale { display: flex; gap: 4px; }
+.scale button { flex: 1 1 0; min-inline-size: 0; padding-block: 6px; padding-inline: 0; border: 1px solid #c5ccd6; border-radius: 8px; background: #fff; color: #1c2330; }
+.scale[data-kind="csat"] button { font-size: 22px; line-height: 1.1; }
+.scale[data-kind="nps"] button { font-size: 12.5px; font-variant-numeric: tabular-nums; }
+.scale button[aria-pressed="true"] { background: #1f5fbf; border-color: #1f5fbf; color: #fff; }
+.scale-ends { display: flex; justify-content: space-between; margin-block-start: 2px; font-size: 11.5px; color: #5b6473; }
+.survey .reasons { display: grid; gap: 8px; }
+.survey label { display: grid; gap: 4px; font-size: 13px; font-weight: 600; }
+.survey textarea, .survey select { font: inherit; font-weight: 400; padding: 6px 8px; border: 1px solid #c5ccd6; border-radius: 8px; inline-size: 100%; background: #fff; color: inherit; }
+.survey textarea { resize: vertical; min-block-size: 44px; }
+.survey [aria-invalid="true"] { border-color: #b3261e; }
+.survey .field-error { color: #8a1c12; font-weight: 400; font-size: 12px; margin: 0; }
+.survey .actions { display: flex; gap: 8px; justify-content: flex-end; align-items: center; }
+.survey .later { background: transparent; border: 0; color: #1f5fbf; padding: 8px 6px; text-decoration: underline; }
+.survey .result { margin: 0; font-size: 13px; }
+.survey .result:focus { outline: none; }
 .sr-only { position: absolute; width: 1px; height: 1px; padding: 0; margin: -1px; overflow: hidden; clip: rect(0,0,0,0); white-space: nowrap; border: 0; }
 @media (max-width: 480px) {
-  .root { right: 12px; bottom: 12px; }
+  .root { inset-inline-end: 12px; bottom: 12px; }
   .win { position: fixed; inset: 0; width: 100vw; max-width: 100vw; height: 100%; max-height: 100%; border-radius: 0; }
   .root[data-open="true"] .launcher { display: none; }
 }
@@ -223,14 +265,21 @@ button { font: inherit; cursor: pointer; }
   ui.composer = el("textarea", { id: "hdw-composer", rows: "1", "data-testid": "composer", placeholder: "Write a message…", dir: "auto", "aria-describedby": "hdw-counter" });
   ui.counter = el("div", { id: "hdw-counter", class: "counter" });
   ui.send = el("button", { type: "submit", class: "primary", "data-testid": "send", text: "Send" });
+  ui.fileInput = el("input", { type: "file", id: "hdw-files", multiple: true, "data-testid": "attach-input" });
+  ui.chosen = el("ul", { class: "chosen", "data-testid": "chosen-files", "aria-label": "Files to send" });
+  ui.attach = el("div", { class: "attach", hidden: true }, ui.fileInput, el("label", { for: "hdw-files", text: "Attach a file" }), ui.chosen);
   ui.compose = el(
     "form",
     { class: "compose", hidden: true, "aria-label": "Send a message" },
     el("label", { for: "hdw-composer", class: "sr-only", text: "Message (Enter sends, Shift+Enter adds a line)" }),
     ui.composer,
     ui.send,
+    ui.attach,
     ui.counter,
   );
+
+  // Open CSAT/NPS surveys of solved conversations (frame `survey`), one section each.
+  ui.surveys = el("div", { class: "surveys", "data-testid": "surveys", hidden: true });
 
   ui.win = el(
     "div",
@@ -240,10 +289,11 @@ button { font: inherit; cursor: pointer; }
     ui.error,
     ui.prechat,
     ui.log,
+    ui.surveys,
     ui.typing,
     ui.compose,
   );
-  ui.root = el("div", { class: "root", "data-open": "false" }, ui.win, ui.launcher);
+  ui.root = el("div", { class: "root", "data-open": "false", dir: DIR }, ui.win, ui.launcher);
   shadow.append(ui.root);
 
   // ---- rendering ----
@@ -291,6 +341,7 @@ button { font: inherit; cursor: pointer; }
     const prechat = ready && needsPrechat();
     ui.prechat.hidden = !prechat;
     ui.log.hidden = prechat;
+    ui.surveys.hidden = prechat || !ui.surveys.querySelector('[data-testid="survey"]:not([hidden])');
     ui.compose.hidden = !ready || prechat;
     if (prechat) {
       const emailNeeded = away();
@@ -303,6 +354,8 @@ button { font: inherit; cursor: pointer; }
       if (!ui.name.value && state.customer.name) ui.name.value = state.customer.name;
     }
     ui.prechatSubmit.disabled = !state.connected;
+    // Files go into a conversation that exists: the first message starts it.
+    ui.attach.hidden = !openConversation() && !chosen.length;
     renderCounter();
   }
 
@@ -312,7 +365,9 @@ button { font: inherit; cursor: pointer; }
     const over = length > max;
     ui.counter.textContent = over ? `${length} / ${max}: too long by ${length - max}` : `${length} / ${max}`;
     ui.counter.setAttribute("data-over", over ? "true" : "false");
-    ui.send.disabled = over || !ui.composer.value.trim();
+    const uploading = chosen.some((f) => f.state === "uploading");
+    const ready = chosen.some((f) => f.state === "ready");
+    ui.send.disabled = over || uploading || (!ui.composer.value.trim() && !ready);
   }
 
   function renderBadge() {
@@ -353,7 +408,7 @@ button { font: inherit; cursor: pointer; }
   }
   const STATE_TEXT = { sending: "Sending…", delivered: "Delivered", read: "Read" };
 
-  function messageNode({ seq, id, kind, name, initials, body, createdAt, clientMsgId }) {
+  function messageNode({ seq, id, kind, name, initials, body, createdAt, clientMsgId, files }) {
     const mine = kind === "customer";
     const node = el("li", {
       class: "msg " + (mine ? "mine" : kind === "agent" ? "agent" : "system"),
@@ -368,7 +423,10 @@ button { font: inherit; cursor: pointer; }
       node.append(el("span", { class: "avatar", "aria-hidden": "true", text: initials || "?" }));
       content.append(el("div", { class: "name", text: name || "Support" }));
     }
-    content.append(el("div", { class: "bubble", dir: "auto", text: body }));
+    const bubble = el("div", { class: "bubble", dir: "auto", text: body });
+    const list = filesNode(files || []);
+    if (list) bubble.append(list);
+    content.append(bubble);
     const time = el("time", { datetime: createdAt || null, text: formatTime(createdAt) });
     if (mine) {
       content.append(el("div", { class: "state" }, el("span", { class: "sr-only", text: "You, " }), time, document.createTextNode(" · "), el("span", { class: "state-text" })));
@@ -379,6 +437,36 @@ button { font: inherit; cursor: pointer; }
     if (mine) updateOwn(node, seq);
     return node;
   }
+  function sizeText(size) {
+    if (size >= 1024 * 1024) return `${(size / (1024 * 1024)).toFixed(1)} MB`;
+    if (size >= 1024) return `${Math.round(size / 1024)} KB`;
+    return `${size} bytes`;
+  }
+  // Links come signed from the desk; names are text, never markup.
+  function filesNode(files) {
+    if (!files.length) return null;
+    const list = el("ul", { class: "files", "aria-label": "Files" });
+    for (const file of files) {
+      const image = (file.content_type || "").startsWith("image/");
+      const item = el("li", { class: "file", "data-testid": "attachment", "data-kind": image ? "image" : "file" });
+      const name = el("span", { class: "name", dir: "auto", text: file.name });
+      const url = file.url ? new URL(file.url, DESK).href : "";
+      if (url && image) {
+        item.append(el("a", { href: url, target: "_blank", rel: "noopener noreferrer" }, el("img", { src: url, alt: file.name })));
+      }
+      item.append(url ? el("a", { href: url, target: "_blank", rel: "noopener noreferrer" }, name) : name);
+      item.append(el("span", { class: "size", text: `(${sizeText(file.size || 0)})` }));
+      list.append(item);
+    }
+    return list;
+  }
+  function replaceFiles(node, files) {
+    const old = node.querySelector(".files");
+    const fresh = filesNode(files || []);
+    if (old) old.remove();
+    if (fresh) node.querySelector(".bubble").append(fresh);
+  }
+
   // Own messages keep their time and show the state beside it.
   function updateOwn(node, seq) {
     const stateName = ownState(seq);
@@ -416,7 +504,7 @@ button { font: inherit; cursor: pointer; }
   function clearLog() {
     for (const node of ui.log.querySelectorAll('[data-testid="message"]')) node.remove();
     ui.empty.hidden = false;
-    for (const entry of outbox) placeMessage(messageNode({ kind: "customer", body: entry.body, clientMsgId: entry.client_msg_id }));
+    for (const entry of outbox) placeMessage(messageNode({ kind: "customer", body: entry.body, clientMsgId: entry.client_msg_id, files: entry.files }));
   }
 
   // ---- the connection ----
@@ -614,7 +702,9 @@ button { font: inherit; cursor: pointer; }
   // ---- outbox ----
 
   function outboxSend(entry) {
-    send({ type: "message.send", client_msg_id: entry.client_msg_id, body: entry.body, ticket: entry.ticket });
+    const frame = { type: "message.send", client_msg_id: entry.client_msg_id, body: entry.body, ticket: entry.ticket };
+    if (entry.files && entry.files.length) frame.attachments = entry.files.map((f) => f.id);
+    send(frame);
   }
 
   function outboxDrop(clientMsgId) {
@@ -626,18 +716,21 @@ button { font: inherit; cursor: pointer; }
 
   function submitMessage() {
     const body = ui.composer.value;
-    if (!body.trim()) return;
+    const files = chosen.filter((f) => f.state === "ready");
+    if ((!body.trim() && !files.length) || chosen.some((f) => f.state === "uploading")) return;
     if (body.length > state.limits.max_chars) {
       showError("message", `Your message is too long: at most ${state.limits.max_chars} characters.`);
       return;
     }
     const open = openConversation();
-    const entry = { client_msg_id: newId(), body, ticket: open ? open.ticket : null };
+    const entry = { client_msg_id: newId(), body, ticket: open ? open.ticket : null, files };
     outbox.push(entry);
     saveOutbox();
-    placeMessage(messageNode({ kind: "customer", body, clientMsgId: entry.client_msg_id }));
+    placeMessage(messageNode({ kind: "customer", body, clientMsgId: entry.client_msg_id, files }));
     scrollToEnd();
     ui.composer.value = "";
+    chosen = chosen.filter((f) => f.state === "uploading");
+    renderChosen();
     renderCounter();
     typingStop();
     clearError("message");
@@ -651,8 +744,75 @@ button { font: inherit; cursor: pointer; }
     if (node && !node.getAttribute("data-seq")) node.remove();
     if (!ui.composer.value.trim()) ui.composer.value = entry.body;
     else if (ui.composer.value !== entry.body) ui.composer.value = entry.body + "\n" + ui.composer.value;
+    if (entry.files && entry.files.length) {
+      chosen = [...entry.files, ...chosen];
+      renderChosen();
+    }
     renderCounter();
   }
+
+  // ---- files: uploaded to the conversation first, then sent with the message ----
+
+  const FILE_STATE = { uploading: "uploading…", ready: "", error: "not sent" };
+  function renderChosen() {
+    ui.chosen.replaceChildren(
+      ...chosen.map((file) => {
+        const remove = el("button", { type: "button", "aria-label": `Remove ${file.name}`, text: "×" });
+        remove.addEventListener("click", () => {
+          chosen = chosen.filter((f) => f !== file);
+          renderChosen();
+          ui.composer.focus();
+        });
+        const note = file.error || FILE_STATE[file.state];
+        return el(
+          "li",
+          { "data-testid": "chosen-file", "data-state": file.state },
+          el("span", { dir: "auto", text: file.name + (note ? ` (${note})` : "") }),
+          remove,
+        );
+      }),
+    );
+    renderPanels();
+  }
+
+  function uploadError(data, status) {
+    if (data && typeof data === "object") {
+      for (const value of Object.values(data)) {
+        if (Array.isArray(value) && value.length) return String(value[0]);
+        if (typeof value === "string") return value;
+      }
+    }
+    return status === 404 ? "This conversation has ended." : "The file could not be sent.";
+  }
+
+  async function uploadFile(file) {
+    const open = openConversation();
+    const item = { key: newId(), name: file.name, size: file.size, state: "uploading" };
+    chosen.push(item);
+    renderChosen();
+    if (!open) {
+      Object.assign(item, { state: "error", error: "send a message first" });
+    } else {
+      const form = new FormData();
+      form.append("visitor_token", state.visitorToken);
+      form.append("ticket", String(open.ticket));
+      form.append("file", file);
+      try {
+        const response = await fetch(DESK + "/widget/v1/attachments", { method: "POST", mode: "cors", credentials: "omit", body: form });
+        const data = await response.json().catch(() => null);
+        if (response.ok && data) Object.assign(item, { state: "ready", id: data.id, name: data.name, size: data.size, content_type: data.content_type });
+        else Object.assign(item, { state: "error", error: uploadError(data, response.status) });
+      } catch (e) {
+        Object.assign(item, { state: "error", error: "we can't reach support right now" });
+      }
+    }
+    if (item.state === "error") showError("message", `${file.name}: ${item.error}. Your message is still in the box below.`);
+    renderChosen();
+  }
+  ui.fileInput.addEventListener("change", () => {
+    for (const file of Array.from(ui.fileInput.files || [])) uploadFile(file);
+    ui.fileInput.value = "";
+  });
 
   let retryTimer = 0;
 
@@ -681,6 +841,194 @@ button { font: inherit; cursor: pointer; }
     clearTimeout(typingHide);
     ui.typing.hidden = true;
     ui.typing.textContent = "";
+  }
+
+  // ---- surveys: CSAT/NPS of a solved conversation, answered over HTTP (docs/surveys.md) ----
+
+  const CSAT_FACES = [
+    [1, "😠", "very unhappy"],
+    [2, "🙁", "unhappy"],
+    [3, "😐", "neutral"],
+    [4, "🙂", "happy"],
+    [5, "😄", "very happy"],
+  ];
+  const NPS_ENDS = { 0: "not at all likely", 10: "extremely likely" };
+  // survey id -> {ticket, status: open|sending|answered|closed|cancelled|dismissed, node}
+  const surveys = new Map();
+
+  function surveyShow(frame) {
+    const id = Number(frame.survey);
+    const known = surveys.get(id);
+    // Once per survey: a reconnect's `welcome` repeats open ones. A survey
+    // cancelled by a reopen comes back when the conversation is solved again.
+    if (known && known.status !== "cancelled") return;
+    if (known) known.node.remove();
+    const entry = { ticket: Number(frame.ticket), status: "open", node: surveyNode(frame, id) };
+    surveys.set(id, entry);
+    ui.surveys.append(entry.node);
+    renderPanels();
+    if (!visible()) {
+      state.unread += 1;
+      renderBadge();
+    }
+  }
+
+  function surveyNode(frame, id) {
+    const csat = frame.kind === "csat";
+    const prefix = `hdw-survey-${id}`;
+    const reasonScores = new Set((frame.reason_scores || []).map(Number));
+    let score = null;
+
+    const title = el("h3", { id: `${prefix}-title`, text: csat ? "How would you rate the help you got?" : "How likely are you to recommend us?" });
+    const about = el("p", { class: "about" }, document.createTextNode("About: "), el("span", { dir: "auto", text: frame.subject || `conversation #${frame.ticket}` }));
+    const scale = el("div", { class: "scale", "data-kind": csat ? "csat" : "nps", role: "group", "aria-labelledby": `${prefix}-title`, "aria-describedby": `${prefix}-score-error` });
+    const buttons = [];
+    const [low, high] = frame.scale || (csat ? [1, 5] : [0, 10]);
+    for (let value = low; value <= high; value += 1) {
+      const face = csat ? CSAT_FACES.find((f) => f[0] === value) : null;
+      const name = face ? `${value} – ${face[2]}` : NPS_ENDS[value] ? `${value} – ${NPS_ENDS[value]}` : String(value);
+      const button = el("button", { type: "button", "aria-pressed": "false", "aria-label": name, "data-score": String(value), text: face ? face[1] : String(value) });
+      button.addEventListener("click", () => choose(value));
+      buttons.push(button);
+      scale.append(button);
+    }
+    const ends = csat ? null : el("div", { class: "scale-ends", "aria-hidden": "true" }, el("span", { text: "Not likely" }), el("span", { text: "Very likely" }));
+    const scoreError = el("p", { class: "field-error", id: `${prefix}-score-error`, role: "alert", hidden: true });
+
+    const reason = el("select", { id: `${prefix}-reason`, name: "reason", "aria-describedby": `${prefix}-reason-error` });
+    reason.append(el("option", { value: "", text: "Choose one (optional)" }));
+    for (const option of frame.reasons || []) reason.append(el("option", { value: option.value, text: option.label }));
+    const reasonText = el("textarea", { id: `${prefix}-reason-text`, name: "reason_text", rows: "2", dir: "auto", maxlength: "1000", "aria-describedby": `${prefix}-reason_text-error` });
+    const comment = el("textarea", { id: `${prefix}-comment`, name: "comment", rows: "2", dir: "auto", maxlength: "2000", "aria-describedby": `${prefix}-comment-error` });
+    const errors = {
+      score: scoreError,
+      reason: el("p", { class: "field-error", id: `${prefix}-reason-error`, hidden: true }),
+      reason_text: el("p", { class: "field-error", id: `${prefix}-reason_text-error`, hidden: true }),
+      comment: el("p", { class: "field-error", id: `${prefix}-comment-error`, hidden: true }),
+    };
+    const inputs = { reason, reason_text: reasonText, comment };
+    const reasons = el(
+      "div",
+      { class: "reasons", hidden: true, "data-testid": "survey-reasons" },
+      el("label", { for: `${prefix}-reason` }, el("span", { text: "What went wrong?" }), reason, errors.reason),
+      el("label", { for: `${prefix}-reason-text` }, el("span", { text: "Tell us more (optional)" }), reasonText, errors.reason_text),
+    );
+    const submit = el("button", { type: "submit", class: "primary", "data-testid": "survey-submit", text: "Send" });
+    const later = el("button", { type: "button", class: "later", text: "Not now" });
+    const problem = el("p", { class: "field-error", role: "alert", hidden: true });
+    const form = el(
+      "form",
+      { novalidate: true, "aria-labelledby": `${prefix}-title` },
+      el("fieldset", {}, scale, ends, scoreError),
+      reasons,
+      el("label", { for: `${prefix}-comment` }, el("span", { text: "Anything else you'd like to tell us? (optional)" }), comment, errors.comment),
+      problem,
+      el("div", { class: "actions" }, later, submit),
+    );
+    const result = el("p", { class: "result", "data-testid": "survey-result", role: "status", tabindex: "-1", hidden: true });
+    const node = el("section", { class: "survey", "data-testid": "survey", "data-survey": String(id), "data-kind": frame.kind, "aria-labelledby": `${prefix}-title` }, title, about, form, result);
+
+    function choose(value) {
+      score = value;
+      for (const button of buttons) button.setAttribute("aria-pressed", Number(button.getAttribute("data-score")) === value ? "true" : "false");
+      // What went wrong is asked only after a low score.
+      reasons.hidden = !reasonScores.has(value);
+      showErrors({});
+    }
+
+    function showErrors(fields) {
+      for (const [key, node] of Object.entries(errors)) {
+        const problems = fields[key];
+        node.hidden = !problems;
+        node.textContent = problems ? [].concat(problems).join(" ") : "";
+        if (inputs[key]) {
+          if (problems) inputs[key].setAttribute("aria-invalid", "true");
+          else inputs[key].removeAttribute("aria-invalid");
+        }
+      }
+    }
+
+    function finish(status, text) {
+      const entry = surveys.get(id);
+      if (entry) entry.status = status;
+      form.hidden = true;
+      result.textContent = text;
+      result.hidden = false;
+      result.focus();
+    }
+
+    later.addEventListener("click", () => {
+      const entry = surveys.get(id);
+      if (entry) entry.status = "dismissed";
+      node.hidden = true;
+      renderPanels();
+      ui.composer.focus();
+    });
+
+    form.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      const entry = surveys.get(id);
+      if (!entry || entry.status !== "open") return;
+      problem.hidden = true;
+      if (score === null) {
+        showErrors({ score: [csat ? "Choose a face first." : "Choose a number first."] });
+        buttons[0].focus();
+        return;
+      }
+      const low = reasonScores.has(score);
+      const body = {
+        visitor_token: state.visitorToken,
+        score,
+        comment: comment.value,
+        reason: low ? reason.value : "",
+        reason_text: low ? reasonText.value : "",
+      };
+      entry.status = "sending";
+      submit.disabled = true;
+      let response = null;
+      let data = null;
+      try {
+        response = await fetch(`${DESK}/widget/v1/surveys/${id}/answer`, {
+          method: "POST",
+          mode: "cors",
+          credentials: "omit",
+          headers: { "Content-Type": "application/json" },
+          body: JSON.stringify(body),
+        });
+        data = await response.json().catch(() => null);
+      } catch (e) {
+        response = null;
+      }
+      submit.disabled = false;
+      entry.status = "open";
+      if (response && response.ok) {
+        const thanks = (data && data.thanks) || (low ? "Thank you for telling us. Someone from our team will get back to you." : "Thank you for your answer!");
+        finish("answered", thanks);
+      } else if (response && [404, 409, 410].includes(response.status)) {
+        finish("closed", (data && data.detail) || "This survey is closed.");
+      } else if (response && response.status === 400 && data && Object.keys(data).some((k) => k in errors)) {
+        showErrors(data); // what was typed stays in the form
+      } else {
+        problem.textContent = !response
+          ? "We can't reach support right now. Please try again."
+          : (data && (data.detail || (data.visitor_token && data.visitor_token[0]))) || "Your answer was not sent. Please try again.";
+        problem.hidden = false;
+      }
+    });
+
+    node.surveyCancel = () => finish("cancelled", "This conversation was reopened, so this survey is closed.");
+    return node;
+  }
+
+  // The customer wrote again in a surveyed conversation, or the desk reopened it:
+  // the desk cancelled its survey.
+  function surveysCancel(ticket) {
+    for (const entry of surveys.values()) {
+      if (entry.ticket === ticket && entry.status === "open") {
+        entry.node.surveyCancel();
+        entry.status = "cancelled";
+      }
+    }
   }
 
   // ---- incoming frames ----
@@ -725,6 +1073,7 @@ button { font: inherit; cursor: pointer; }
     conversation(frame) {
       const known = state.conversations.get(frame.ticket);
       state.conversations.set(frame.ticket, Object.assign({}, known, frame));
+      if (frame.status !== "solved" && frame.status !== "closed") surveysCancel(frame.ticket);
       if (view.ticket === null || frame.ticket > view.ticket) switchTo(frame.ticket);
       else if (frame.ticket === view.ticket && frame.last_seq > view.have && !view.syncing) syncFrom(view.have);
       renderPanels();
@@ -732,6 +1081,7 @@ button { font: inherit; cursor: pointer; }
 
     ack(frame) {
       const entry = outboxDrop(frame.client_msg_id);
+      if (!frame.duplicate) surveysCancel(frame.ticket); // a message to a solved conversation reopens it
       if (!state.conversations.has(frame.ticket)) {
         state.conversations.set(frame.ticket, { ticket: frame.ticket, status: "new", last_seq: frame.seq });
       }
@@ -749,7 +1099,7 @@ button { font: inherit; cursor: pointer; }
         placeMessage(node, frame.seq);
         updateOwn(node, frame.seq);
       } else if (entry) {
-        placeMessage(messageNode({ seq: frame.seq, id: frame.id, kind: "customer", body: entry.body, createdAt: frame.created_at, clientMsgId: frame.client_msg_id }), frame.seq);
+        placeMessage(messageNode({ seq: frame.seq, id: frame.id, kind: "customer", body: entry.body, createdAt: frame.created_at, clientMsgId: frame.client_msg_id, files: entry.files }), frame.seq);
       }
       noteSeq(frame.seq);
       renderPanels();
@@ -757,7 +1107,13 @@ button { font: inherit; cursor: pointer; }
 
     message(frame) {
       if (view.ticket === null || frame.ticket > view.ticket) switchTo(frame.ticket);
-      if (frame.ticket !== view.ticket || view.ids.has(frame.id)) return;
+      if (frame.ticket !== view.ticket) return;
+      if (view.ids.has(frame.id)) {
+        // Our own message, acked first: its files get their links now.
+        const known = ui.log.querySelector(`[data-id="${Number(frame.id)}"]`);
+        if (known && frame.attachments && frame.attachments.length) replaceFiles(known, frame.attachments);
+        return;
+      }
       view.ids.add(frame.id);
       const kind = frame.author.kind;
       const pending = frame.client_msg_id && kind === "customer" ? pendingNode(frame.client_msg_id) : null;
@@ -765,6 +1121,7 @@ button { font: inherit; cursor: pointer; }
         outboxDrop(frame.client_msg_id);
         pending.setAttribute("data-seq", String(frame.seq));
         pending.setAttribute("data-id", String(frame.id));
+        if (frame.attachments && frame.attachments.length) replaceFiles(pending, frame.attachments);
         placeMessage(pending, frame.seq);
         updateOwn(pending, frame.seq);
       } else {
@@ -778,6 +1135,7 @@ button { font: inherit; cursor: pointer; }
             body: frame.body,
             createdAt: frame.created_at,
             clientMsgId: frame.client_msg_id,
+            files: frame.attachments,
           }),
           frame.seq,
         );
@@ -815,6 +1173,10 @@ button { font: inherit; cursor: pointer; }
       for (const node of ui.log.querySelectorAll('.mine[data-testid="message"]')) {
         updateOwn(node, Number(node.getAttribute("data-seq")) || 0);
       }
+    },
+
+    survey(frame) {
+      surveyShow(frame);
     },
 
     typing(frame) {

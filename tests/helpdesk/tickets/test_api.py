@@ -153,11 +153,11 @@ def test_list_query_count_does_not_grow_with_the_number_of_tickets(
             ticket_assign(ticket=ticket, actor=logistics_agent, assignee=logistics_agent)
 
     add_tickets(3)
-    # session, user, agent, one page of tickets with their team, assignee, customer and order
-    with django_assert_num_queries(4):
+    # session, user, agent, one page of tickets with their team, assignee, customer and order, their tags
+    with django_assert_num_queries(5):
         assert len(client.get(TICKETS).json()["results"]) == 3
     add_tickets(7)
-    with django_assert_num_queries(4):
+    with django_assert_num_queries(5):
         assert len(client.get(TICKETS).json()["results"]) == 10
 
 
@@ -310,13 +310,13 @@ def test_detail_has_the_conversation_and_the_event_log(logistics_ticket, logisti
 
 def test_detail_query_count_does_not_grow_with_messages(logistics_ticket, logistics_agent, django_assert_num_queries):
     client = api_client_for(logistics_agent)
-    # session, user, agent, ticket, messages with authors, events with actors
-    with django_assert_num_queries(6):
+    # session, user, agent, ticket, messages with authors, their attachments, events with actors, tags
+    with django_assert_num_queries(8):
         client.get(url(logistics_ticket))
     for n in range(8):
         ticket_reply(ticket=logistics_ticket, agent=logistics_agent, body=f"update {n}")
 
-    with django_assert_num_queries(6):
+    with django_assert_num_queries(8):
         detail = client.get(url(logistics_ticket)).json()
     assert len(detail["messages"]) == 9
 

@@ -65,8 +65,9 @@ def trail(ticket: Ticket) -> dict:
             for m in ticket.messages.order_by("seq")
         ],
         "events": [
-            (e.kind, e.actor_id, e.data, since(e.created_at)) for e in ticket.events.order_by("created_at", "id")
-        ],
+            (e.kind, e.actor_id, e.data, since(e.created_at))
+            for e in ticket.events.exclude(kind__startswith="sla_").order_by("created_at", "id")
+        ],  # SLA clocks are live timers: history imports none
     }
 
 

@@ -41,7 +41,7 @@ def test_an_agent_counts_only_tickets_of_their_teams(desk, logistics_agent, djan
     with django_assert_num_queries(1):
         counts = ticket_queue_counts(agent=logistics_agent)
 
-    assert counts == {"mine": 1, "unassigned": 1, "teams": 3, "waiting": 1, "solved": 1}
+    assert counts == {"mine": 1, "unassigned": 1, "teams": 3, "at_risk": 0, "breached": 0, "waiting": 1, "solved": 1}
 
 
 def test_a_manager_also_has_the_all_queue_across_teams(desk, manager):

@@ -17,7 +17,7 @@ def test_opening_a_ticket_stores_the_first_message_and_logs_it(customer, logisti
 
     assert ticket.status == TicketStatus.NEW
     assert list(ticket.messages.values_list("seq", "body")) == [(1, "My parcel is late")]
-    assert kinds(ticket) == [EventKind.OPENED, EventKind.MESSAGE]
+    assert kinds(ticket) == [EventKind.OPENED, EventKind.SLA_STARTED, EventKind.MESSAGE]
 
 
 def test_sequence_numbers_are_gapless_and_a_retry_returns_the_original(customer, logistics):

@@ -1,0 +1,100 @@
+"""The desk's sweeper: an ordinary long-running process beside the task worker.
+
+Each pass records the SLA warnings and breaches whose time has passed but that
+no task recorded (sla_services.sla_sweep), and marks agents whose desk went
+silent offline (assignment_services.agents_offline_sweep). Every write is a
+conditional update, so any number of sweepers, and the tasks, may run at once.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import signal
+import threading
+import time
+from datetime import datetime
+from types import FrameType
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import close_old_connections, connection
+from django.utils import timezone
+
+from helpdesk.tickets.sla_services import sla_sweep
+
+log = logging.getLogger("helpdesk.sweep")
+
+
+def _agents_offline_sweep(now: datetime) -> int | None:
+    # Imported lazily: the assignment engine is optional for this command.
+    try:
+        module = importlib.import_module("helpdesk.tickets.assignment_services")
+    except ModuleNotFoundError as error:
+        if error.name != "helpdesk.tickets.assignment_services":
+            raise
+        return None
+    return int(module.agents_offline_sweep(now=now))
+
+
+def _close_stale_connections() -> None:
+    # Not inside a caller's transaction (a test calling the command): closing
+    # would abort it.
+    if not connection.in_atomic_block:
+        close_old_connections()
+
+
+class Command(BaseCommand):
+    verbosity = 1
+    help = (
+        "Record SLA warnings and breaches that are due but unrecorded, and mark silent agents offline; "
+        "every --every seconds until SIGTERM, or one pass with --once."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--once", action="store_true", help="One pass, then exit.")
+        parser.add_argument("--every", type=float, default=15.0, help="Seconds between passes (default 15).")
+
+    def handle(self, *args: Any, once: bool = False, every: float = 15.0, **options: Any) -> None:
+        self.verbosity = int(options.get("verbosity", 1))
+        if every <= 0:
+            raise CommandError("--every must be a positive number of seconds")
+        stop = threading.Event()
+
+        def request_stop(signum: int, frame: FrameType | None) -> None:
+            log.info("sweeper: stopping after this pass (signal %s)", signum)
+            stop.set()
+
+        if not once:
+            signal.signal(signal.SIGTERM, request_stop)
+            signal.signal(signal.SIGINT, request_stop)
+            log.info("sweeper: a pass every %ss", every)
+        while True:
+            _close_stale_connections()  # a connection the database dropped while we slept
+            try:
+                self.sweep()
+            except Exception:
+                if once:
+                    raise
+                log.exception("sweeper: pass failed; trying again in %ss", every)
+            finally:
+                _close_stale_connections()
+            if once or stop.wait(every):
+                return
+
+    def sweep(self) -> None:
+        started = time.monotonic()
+        now = timezone.now()
+        sla = sla_sweep(now=now)
+        offline = _agents_offline_sweep(now)
+        took = time.monotonic() - started
+        if sla.warned or sla.breached or offline:
+            log.info(
+                "sweeper: %s SLA warnings, %s breaches, %s agents offline in %.3fs",
+                sla.warned,
+                sla.breached,
+                offline if offline is not None else "n/a",
+                took,
+            )
+        if self.verbosity >= 2:
+            self.stdout.write(f"warned={sla.warned} breached={sla.breached} offline={offline} seconds={took:.4f}")

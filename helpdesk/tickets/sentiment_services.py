@@ -1,0 +1,213 @@
+"""Sentiment tags on customer messages, and what they do to the ticket.
+
+Storing a customer message enqueues ``messages_tag`` (helpdesk.tickets.tasks)
+in the same transaction; the worker claims waiting messages in batches, runs
+the model (sentiment.adapter) outside any transaction, and stores each tag
+with the ticket's new mood under the ticket's lock. A confidently negative
+message raises the ticket's priority one step and asks for the team lead's
+attention, once per ticket; a conversation that turns from negative to
+positive is marked recovered. Agents may correct a tag; the model's stays.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from helpdesk.tickets.models import (
+    Agent,
+    AgentRole,
+    AuthorKind,
+    EventKind,
+    Message,
+    SentimentLabel,
+    Ticket,
+    TicketEvent,
+    TicketPriority,
+)
+from helpdesk.tickets.notify import notify_on_commit
+from sentiment import mood
+from sentiment.adapter import SentimentResult, SentimentUnavailable, sentiment_model
+
+PRIORITY_STEPS = list(TicketPriority.values)  # low, normal, high, urgent
+
+
+@dataclass(frozen=True)
+class TagRun:
+    tagged: int
+    failed: str = ""  # why the model could not run, when it could not
+
+
+def _waiting(now: datetime) -> Q:
+    """Customer messages not tagged yet and not in a live worker's batch."""
+    stale = now - timedelta(seconds=settings.SENTIMENT_CLAIM_SECONDS)
+    return Q(author_kind=AuthorKind.CUSTOMER, sentiment_tagged_at__isnull=True) & (
+        Q(sentiment_claimed_at__isnull=True) | Q(sentiment_claimed_at__lt=stale)
+    )
+
+
+def messages_claim(*, limit: int, now: datetime | None = None) -> list[Message]:
+    """Take up to ``limit`` waiting messages, oldest first, for this worker:
+    rows another worker is claiming are skipped, and a claim older than
+    SENTIMENT_CLAIM_SECONDS (a worker that died) is taken over."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        ids = list(
+            Message.objects.select_for_update(skip_locked=True)
+            .filter(_waiting(now))
+            .order_by("created_at", "id")
+            .values_list("id", flat=True)[:limit]
+        )
+        Message.objects.filter(pk__in=ids).update(sentiment_claimed_at=now)
+    return list(Message.objects.filter(pk__in=ids).only("id", "ticket_id", "body").order_by("created_at", "id"))
+
+
+def messages_tag_batch(*, limit: int | None = None) -> TagRun:
+    """Tag one batch of waiting messages. The model runs outside any
+    transaction; each ticket's tags are then stored under its lock."""
+    batch = messages_claim(limit=limit or settings.SENTIMENT_BATCH_SIZE)
+    if not batch:
+        return TagRun(0)
+    try:
+        results = sentiment_model().predict([message.body for message in batch])
+    except SentimentUnavailable as error:
+        # Left waiting, with the reason: a later run (or a fixed model) tags them.
+        Message.objects.filter(pk__in=[m.pk for m in batch]).update(
+            sentiment_claimed_at=None, sentiment_error=error.reason[:300]
+        )
+        return TagRun(0, failed=error.reason)
+    by_ticket: dict[int, list[tuple[Message, SentimentResult]]] = defaultdict(list)
+    for message, result in zip(batch, results, strict=True):
+        by_ticket[message.ticket_id].append((message, result))
+    for ticket_id, tagged in by_ticket.items():
+        _store(ticket_id, tagged)
+    return TagRun(len(batch))
+
+
+@transaction.atomic
+def _store(ticket_id: int, tagged: list[tuple[Message, SentimentResult]]) -> None:
+    ticket = Ticket.objects.select_for_update(of=("self",)).select_related("customer").get(pk=ticket_id)
+    now = timezone.now()
+    for message, result in tagged:
+        Message.objects.filter(pk=message.pk).update(
+            sentiment=result.label,
+            sentiment_confidence=round(result.confidence, 4),
+            sentiment_model=f"{result.model_name} {result.model_version}".strip()[:120],
+            sentiment_tagged_at=now,
+            sentiment_claimed_at=None,
+            sentiment_error="",
+        )
+    _mood_update(ticket, now=now)
+    strongest = max(
+        (
+            r
+            for _, r in tagged
+            if mood.confidently_negative(r.label, r.confidence, threshold=settings.SENTIMENT_ESCALATE_CONFIDENCE)
+        ),
+        key=lambda r: r.confidence,
+        default=None,
+    )
+    if strongest is not None and ticket.sentiment_escalated_at is None:
+        _escalate(ticket, confidence=strongest.confidence, now=now)
+    notify_on_commit(ticket, "sentiment")
+
+
+def _effective(message: Message) -> tuple[str, float]:
+    """An agent's correction counts as a certain tag."""
+    if message.sentiment_corrected:
+        return message.sentiment_corrected, 1.0
+    return message.sentiment, message.sentiment_confidence or 0.0
+
+
+def _mood_update(ticket: Ticket, *, now: datetime) -> None:
+    """Recompute the ticket's mood and trend from its tagged customer messages."""
+    tagged = list(
+        Message.objects.filter(ticket=ticket, author_kind=AuthorKind.CUSTOMER)
+        .filter(Q(sentiment_tagged_at__isnull=False) | ~Q(sentiment_corrected=""))
+        .order_by("seq")
+        .only("sentiment", "sentiment_confidence", "sentiment_corrected")
+    )
+    scores = [mood.score(*_effective(m)) for m in tagged]
+    previous = ticket.sentiment
+    current = mood.mood_score(scores)
+    ticket.sentiment_first_score = scores[0] if scores else None
+    ticket.sentiment_score = current
+    ticket.sentiment = mood.mood_label(current)
+    ticket.sentiment_trend = mood.trend(ticket.sentiment_first_score, current) if len(scores) > 1 else ""
+    fields = ["sentiment", "sentiment_score", "sentiment_first_score", "sentiment_trend"]
+    was_negative = any(mood.mood_label(mood.mood_score(scores[: i + 1])) == mood.NEGATIVE for i in range(len(scores)))
+    if ticket.sentiment_recovered_at is None and mood.recovered(
+        previous, ticket.sentiment, was_ever_negative=was_negative
+    ):
+        ticket.sentiment_recovered_at = now
+        fields.append("sentiment_recovered_at")
+        TicketEvent.objects.create(
+            ticket=ticket,
+            kind=EventKind.RECOVERED,
+            created_at=now,
+            data={"reason": "the customer's mood turned from negative to positive"},
+        )
+    ticket.save(update_fields=fields)
+    if ticket.sentiment != previous:
+        TicketEvent.objects.create(
+            ticket=ticket,
+            kind=EventKind.SENTIMENT_CHANGED,
+            created_at=now,
+            data={
+                "old": previous,
+                "new": ticket.sentiment,
+                "score": round(current or 0.0, 3),
+                "trend": ticket.sentiment_trend,
+            },
+        )
+
+
+def _escalate(ticket: Ticket, *, confidence: float, now: datetime) -> None:
+    """Raise the priority one step and ask the team's leads to look, once per ticket."""
+    # Imported here: services imports this module.
+    from helpdesk.tickets.services import ticket_set_priority
+
+    ticket.sentiment_escalated_at = now
+    ticket.save(update_fields=["sentiment_escalated_at"])
+    reason = f"a confidently negative customer message ({confidence:.0%})"
+    step = PRIORITY_STEPS.index(ticket.priority) if ticket.priority in PRIORITY_STEPS else 1
+    if step + 1 < len(PRIORITY_STEPS):
+        ticket_set_priority(ticket=ticket, actor=None, priority=TicketPriority(PRIORITY_STEPS[step + 1]), reason=reason)
+    leads = tuple(Agent.objects.filter(role=AgentRole.TEAM_LEAD, teams=ticket.team_id).values_list("pk", flat=True))
+    TicketEvent.objects.create(
+        ticket=ticket, kind=EventKind.ESCALATED, created_at=now, data={"reason": reason, "leads": list(leads)}
+    )
+    notify_on_commit(ticket, "escalated", also_agents=leads)
+
+
+@transaction.atomic
+def message_sentiment_correct(*, message: Message, agent: Agent, label: SentimentLabel) -> Message:
+    """An agent's correction of a customer message's tag: stored beside the
+    model's, logged, and counted in the ticket's mood from now on.
+    Precondition: the agent may see the message's ticket."""
+    if message.author_kind != AuthorKind.CUSTOMER:
+        raise ValidationError({"message": ["Only customer messages carry a sentiment."]})
+    ticket = Ticket.objects.select_for_update(of=("self",)).get(pk=message.ticket_id)
+    now = timezone.now()
+    old = message.sentiment_corrected or message.sentiment
+    Message.objects.filter(pk=message.pk).update(
+        sentiment_corrected=label, sentiment_corrected_by=agent, sentiment_corrected_at=now
+    )
+    message.sentiment_corrected, message.sentiment_corrected_by, message.sentiment_corrected_at = label, agent, now
+    TicketEvent.objects.create(
+        ticket=ticket,
+        kind=EventKind.SENTIMENT_CORRECTED,
+        actor=agent,
+        created_at=now,
+        data={"seq": message.seq, "model": message.sentiment, "old": old, "new": label},
+    )
+    _mood_update(ticket, now=now)
+    notify_on_commit(ticket, "sentiment")
+    return message
