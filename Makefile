@@ -32,12 +32,13 @@ migrate: install ## Apply database migrations
 demo: migrate ## Load the demo shop (does nothing if it is already there)
 	$(RUN_ENV) $(BIN)/python manage.py seed_demo
 
-run: demo ## Install, migrate, load the demo shop, then start daphne, the worker and the sweeper
+run: demo ## Install, migrate, load the demo shop, then start daphne, the workers and the sweeper
 	$(RUN_ENV) $(BIN)/python manage.py collectstatic --no-input -v0
-	@echo "Desk on http://$(HOST):$(PORT)/desk/ (agents), demo shop with the chat on http://localhost:$(PORT)/demo/shop/"
-	@echo "Ctrl+C stops the server, the worker and the sweeper"
+	@echo "Inbox on http://$(HOST):$(PORT)/inbox/ (agents), demo shop with the chat on http://localhost:$(PORT)/demo/shop/"
+	@echo "Ctrl+C stops the server, the workers and the sweeper"
 	@trap 'kill 0' INT TERM EXIT; \
 	$(RUN_ENV) $(BIN)/python manage.py db_worker --no-reload & \
+	$(RUN_ENV) $(BIN)/python manage.py db_worker --no-reload --queue-name sentiment --interval 0.2 & \
 	$(RUN_ENV) $(BIN)/python manage.py desk_sweep & \
 	$(RUN_ENV) $(BIN)/daphne -b $(HOST) -p $(PORT) helpdesk.asgi:application
 

@@ -115,12 +115,12 @@ class LagAgent(AgentClient):
 
     async def _on_other(self, frame: dict[str, Any]) -> None:
         if frame.get("type") == "ticket" and frame.get("change") == "sentiment":
-            self.sentiment_at.setdefault(frame["ticket"]["id"], []).append(time.perf_counter())
+            self.sentiment_at.setdefault(frame["ticket"]["id"], []).append(time.monotonic())
         await super()._on_other(frame)
 
 
 async def live_run(url: str, pairs: list[Any], messages: int, duration: float) -> tuple[list[float], list[float]]:
-    """Message latencies (ack to agent) and tag lags (ack to sentiment event), in seconds."""
+    """Message latencies (customer's send to agent) and tag lags (ack to sentiment event), in seconds."""
     agents = [LagAgent(url, session_id=p.agent_session) for p in pairs]
     customers = [CustomerClient(url, shop=p.shop, origin=SHOP_ORIGIN) for p in pairs]
     await gather_limited([a.start for a in agents], CONNECT_CONCURRENCY)
@@ -131,24 +131,24 @@ async def live_run(url: str, pairs: list[Any], messages: int, duration: float) -
         CONNECT_CONCURRENCY,
     )
     texts = corpus_texts(len(pairs) * messages)
-    sent: list[tuple[int, int, float]] = []  # pair, message id, ack time
+    sent: list[tuple[int, int, float, float]] = []  # pair, message id, send time, ack time
 
     async def customer(i: int) -> None:
         await asyncio.sleep(duration / messages * (i / len(pairs)))
         for k in range(messages):
-            started = time.perf_counter()
+            started = time.monotonic()
             ack = await customers[i].send(texts[i * messages + k], ticket=pairs[i].ticket)
-            sent.append((i, ack["id"], time.perf_counter()))
-            await asyncio.sleep(max(0.0, duration / messages - (time.perf_counter() - started)))
+            sent.append((i, ack["id"], started, time.monotonic()))
+            await asyncio.sleep(max(0.0, duration / messages - (time.monotonic() - started)))
 
     try:
         await asyncio.gather(*(customer(i) for i in range(len(pairs))))
         await asyncio.sleep(5)  # stragglers
         latencies, lags = [], []
-        for i, message_id, acked in sent:
+        for i, message_id, started, acked in sent:
             held = {m.id: m for m in agents[i].messages(pairs[i].ticket)}
             if message_id in held:
-                latencies.append(held[message_id].received_at - acked)
+                latencies.append(held[message_id].received_at - started)
             after = [t for t in agents[i].sentiment_at.get(pairs[i].ticket, []) if t >= acked]
             if after:
                 lags.append(after[0] - acked)

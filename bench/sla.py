@@ -214,8 +214,8 @@ def main() -> None:
     clocks = list(
         SlaClock.objects.filter(ticket_id__in=ids).values_list("due_at", "breached_at", "warn_at", "warned_at")
     )
-    late = [(b - d).total_seconds() for d, b, _, _ in clocks if b is not None]
-    warned = [(w2 - w1).total_seconds() for _, _, w1, w2 in clocks if w2 is not None]
+    late = [(b - d).total_seconds() for d, b, _, _ in clocks if b is not None and d is not None]
+    warned = [(w2 - w1).total_seconds() for _, _, w1, w2 in clocks if w2 is not None and w1 is not None]
     from django_tasks_db.models import DBTaskResult
 
     by_task = DBTaskResult.objects.filter(

@@ -264,6 +264,8 @@ SENTIMENT_MAX_LENGTH = env_int("SENTIMENT_MAX_LENGTH", 128, minimum=8, maximum=5
 SENTIMENT_ESCALATE_CONFIDENCE = env_float("SENTIMENT_ESCALATE_CONFIDENCE", 0.8, minimum=0.0, maximum=1.0)
 # A batch a worker claimed this long ago without finishing is taken over (the worker died).
 SENTIMENT_CLAIM_SECONDS = env_int("SENTIMENT_CLAIM_SECONDS", 300, minimum=10)
+# The tagging worker lowers its CPU priority by this much (0: not at all), so the chat stays fast beside it.
+SENTIMENT_WORKER_NICE = env_int("SENTIMENT_WORKER_NICE", 10, minimum=0, maximum=19)
 
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "support@localhost")

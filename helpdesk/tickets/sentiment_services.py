@@ -83,40 +83,48 @@ def messages_tag_batch(*, limit: int | None = None) -> TagRun:
             sentiment_claimed_at=None, sentiment_error=error.reason[:300]
         )
         return TagRun(0, failed=error.reason)
-    by_ticket: dict[int, list[tuple[Message, SentimentResult]]] = defaultdict(list)
-    for message, result in zip(batch, results, strict=True):
-        by_ticket[message.ticket_id].append((message, result))
-    for ticket_id, tagged in by_ticket.items():
-        _store(ticket_id, tagged)
+    _store(list(zip(batch, results, strict=True)))
     return TagRun(len(batch))
 
 
+TAG_FIELDS = [
+    "sentiment",
+    "sentiment_confidence",
+    "sentiment_model",
+    "sentiment_tagged_at",
+    "sentiment_claimed_at",
+    "sentiment_error",
+]
+
+
 @transaction.atomic
-def _store(ticket_id: int, tagged: list[tuple[Message, SentimentResult]]) -> None:
-    ticket = Ticket.objects.select_for_update(of=("self",)).select_related("customer").get(pk=ticket_id)
+def _store(tagged: list[tuple[Message, SentimentResult]]) -> None:
+    """Store a batch's tags and their tickets' moods in one transaction, the
+    tickets locked in id order (as every writer of several tickets does)."""
     now = timezone.now()
+    by_ticket: dict[int, list[SentimentResult]] = defaultdict(list)
     for message, result in tagged:
-        Message.objects.filter(pk=message.pk).update(
-            sentiment=result.label,
-            sentiment_confidence=round(result.confidence, 4),
-            sentiment_model=f"{result.model_name} {result.model_version}".strip()[:120],
-            sentiment_tagged_at=now,
-            sentiment_claimed_at=None,
-            sentiment_error="",
-        )
-    _mood_update(ticket, now=now)
-    strongest = max(
-        (
-            r
-            for _, r in tagged
-            if mood.confidently_negative(r.label, r.confidence, threshold=settings.SENTIMENT_ESCALATE_CONFIDENCE)
-        ),
-        key=lambda r: r.confidence,
-        default=None,
+        message.sentiment = result.label
+        message.sentiment_confidence = round(result.confidence, 4)
+        message.sentiment_model = f"{result.model_name} {result.model_version}".strip()[:120]
+        message.sentiment_tagged_at, message.sentiment_claimed_at, message.sentiment_error = now, None, ""
+        by_ticket[message.ticket_id].append(result)
+    tickets = list(
+        Ticket.objects.select_for_update(of=("self",)).filter(pk__in=by_ticket).order_by("pk").select_related("team")
     )
-    if strongest is not None and ticket.sentiment_escalated_at is None:
-        _escalate(ticket, confidence=strongest.confidence, now=now)
-    notify_on_commit(ticket, "sentiment")
+    Message.objects.bulk_update([message for message, _ in tagged], TAG_FIELDS)
+    scores = _scores_by_ticket([t.pk for t in tickets])
+    threshold = settings.SENTIMENT_ESCALATE_CONFIDENCE
+    for ticket in tickets:
+        _mood_update(ticket, scores.get(ticket.pk, []), now=now)
+        negative = [
+            r.confidence
+            for r in by_ticket[ticket.pk]
+            if mood.confidently_negative(r.label, r.confidence, threshold=threshold)
+        ]
+        if negative and ticket.sentiment_escalated_at is None:
+            _escalate(ticket, confidence=max(negative), now=now)
+        notify_on_commit(ticket, "sentiment")
 
 
 def _effective(message: Message) -> tuple[str, float]:
@@ -126,15 +134,22 @@ def _effective(message: Message) -> tuple[str, float]:
     return message.sentiment, message.sentiment_confidence or 0.0
 
 
-def _mood_update(ticket: Ticket, *, now: datetime) -> None:
-    """Recompute the ticket's mood and trend from its tagged customer messages."""
-    tagged = list(
-        Message.objects.filter(ticket=ticket, author_kind=AuthorKind.CUSTOMER)
+def _scores_by_ticket(ticket_ids: list[int]) -> dict[int, list[float]]:
+    """The signed scores of each ticket's tagged (or corrected) customer messages, oldest first."""
+    rows = (
+        Message.objects.filter(ticket_id__in=ticket_ids, author_kind=AuthorKind.CUSTOMER)
         .filter(Q(sentiment_tagged_at__isnull=False) | ~Q(sentiment_corrected=""))
-        .order_by("seq")
-        .only("sentiment", "sentiment_confidence", "sentiment_corrected")
+        .order_by("ticket_id", "seq")
+        .only("ticket_id", "sentiment", "sentiment_confidence", "sentiment_corrected")
     )
-    scores = [mood.score(*_effective(m)) for m in tagged]
+    scores: dict[int, list[float]] = defaultdict(list)
+    for message in rows:
+        scores[message.ticket_id].append(mood.score(*_effective(message)))
+    return scores
+
+
+def _mood_update(ticket: Ticket, scores: list[float], *, now: datetime) -> None:
+    """Set the ticket's mood and trend from its messages' scores, with events on change."""
     previous = ticket.sentiment
     current = mood.mood_score(scores)
     ticket.sentiment_first_score = scores[0] if scores else None
@@ -208,6 +223,6 @@ def message_sentiment_correct(*, message: Message, agent: Agent, label: Sentimen
         created_at=now,
         data={"seq": message.seq, "model": message.sentiment, "old": old, "new": label},
     )
-    _mood_update(ticket, now=now)
+    _mood_update(ticket, _scores_by_ticket([ticket.pk]).get(ticket.pk, []), now=now)
     notify_on_commit(ticket, "sentiment")
     return message

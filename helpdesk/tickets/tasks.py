@@ -3,6 +3,8 @@ database backend; `manage.py db_worker` runs it)."""
 
 from __future__ import annotations
 
+import os
+
 from django.conf import settings
 from django.core.mail import EmailMessage
 from django_tasks import task
@@ -46,6 +48,18 @@ def assignment_run(*, team_id: int) -> int:
 TAG_BATCHES_PER_RUN = 20
 
 
+_tagger_niced = False
+
+
+def _tagger_priority_lower() -> None:
+    """Once per process: the model yields the CPU to the chat (daphne) on a
+    shared machine. Tags may wait a moment; messages may not."""
+    global _tagger_niced
+    if not _tagger_niced and settings.SENTIMENT_WORKER_NICE:
+        os.nice(settings.SENTIMENT_WORKER_NICE)
+    _tagger_niced = True
+
+
 # Its own queue, run by its own worker (`db_worker --queue-name sentiment`): the
 # model loads only in that process, and a batch never delays SLA or email tasks.
 @task(queue_name="sentiment")
@@ -53,6 +67,7 @@ def messages_tag() -> int:
     """Tag waiting customer messages with the sentiment model, batch after
     batch, until none wait. Enqueued with every customer message; runs that
     find nothing waiting (another run took the batch) end at once."""
+    _tagger_priority_lower()
     tagged = 0
     for _ in range(TAG_BATCHES_PER_RUN):
         run = messages_tag_batch()

@@ -78,8 +78,9 @@ def test_every_control_has_a_label(logistics_agent, customer, logistics):
         assert f'aria-describedby="ticket-{field}-error' in html
 
 
-# The ticket's tags, the tag input's options, message attachments and the agent's read mark came later.
-QUERIES = 16
+# The ticket's tags, the tag input's options, message attachments, the agent's read mark and the
+# customer panel's surveys (one query) came later.
+QUERIES = 17
 
 
 def add_agents(team: Team, count: int, start: int) -> None:
@@ -96,7 +97,7 @@ def test_the_page_query_count_does_not_grow_with_agents_and_teams(
     add_agents(logistics, 1, 0)
 
     # session, user, agent, ticket, messages, attachments, events, tags, read mark, orders, past tickets,
-    # teams, agents (with users), agents' teams, tag options, the customer's shop
+    # teams, agents (with users), agents' teams, tag options, the customer's shop, surveys
     with django_assert_num_queries(QUERIES):
         client.get(f"/desk/tickets/{ticket.pk}/")
     add_agents(logistics, 6, 1)

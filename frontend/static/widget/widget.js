@@ -182,7 +182,8 @@ button { font: inherit; cursor: pointer; }
 .chosen li { display: inline-flex; align-items: center; gap: 4px; font-size: 12px; background: #eef1f5; border-radius: 999px; padding-block: 2px; padding-inline: 8px 2px; max-inline-size: 100%; }
 .chosen li[data-state="error"] { background: #fdecea; color: #8a1c12; }
 .chosen button { border: 0; background: transparent; font-size: 15px; line-height: 1; padding: 0 5px; border-radius: 50%; color: inherit; }
-.surveys { flex: none; max-block-size: 62%; overflow-y: auto; border-block-start: 1px solid #e3e7ed; background: #fafbfd; }
+.log { min-block-size: 88px; } /* the conversation stays in sight while a survey is open */
+.surveys { flex: 0 1 auto; min-block-size: 0; max-block-size: 70%; overflow-y: auto; border-block-start: 1px solid #e3e7ed; background: #fafbfd; }
 .survey { padding: 10px 14px 12px; display: grid; gap: 8px; }
 .survey + .survey { border-block-start: 1px solid #e3e7ed; }
 .survey h3 { margin: 0; font-size: 14px; font-weight: 600; }
@@ -845,11 +846,12 @@ button { font: inherit; cursor: pointer; }
 
   // ---- surveys: CSAT/NPS of a solved conversation, answered over HTTP (docs/surveys.md) ----
 
+  // Faces from Unicode 6, which every emoji font has.
   const CSAT_FACES = [
     [1, "😠", "very unhappy"],
-    [2, "🙁", "unhappy"],
+    [2, "😞", "unhappy"],
     [3, "😐", "neutral"],
-    [4, "🙂", "happy"],
+    [4, "😊", "happy"],
     [5, "😄", "very happy"],
   ];
   const NPS_ENDS = { 0: "not at all likely", 10: "extremely likely" };
@@ -913,7 +915,7 @@ button { font: inherit; cursor: pointer; }
       el("label", { for: `${prefix}-reason` }, el("span", { text: "What went wrong?" }), reason, errors.reason),
       el("label", { for: `${prefix}-reason-text` }, el("span", { text: "Tell us more (optional)" }), reasonText, errors.reason_text),
     );
-    const submit = el("button", { type: "submit", class: "primary", "data-testid": "survey-submit", text: "Send" });
+    const submit = el("button", { type: "submit", class: "primary", "data-testid": "survey-submit", text: "Send answer" });
     const later = el("button", { type: "button", class: "later", text: "Not now" });
     const problem = el("p", { class: "field-error", role: "alert", hidden: true });
     const form = el(
@@ -948,13 +950,13 @@ button { font: inherit; cursor: pointer; }
       }
     }
 
-    function finish(status, text) {
+    function finish(status, text, { focus = true } = {}) {
       const entry = surveys.get(id);
       if (entry) entry.status = status;
       form.hidden = true;
       result.textContent = text;
       result.hidden = false;
-      result.focus();
+      if (focus) result.focus();
     }
 
     later.addEventListener("click", () => {
@@ -1016,7 +1018,8 @@ button { font: inherit; cursor: pointer; }
       }
     });
 
-    node.surveyCancel = () => finish("cancelled", "This conversation was reopened, so this survey is closed.");
+    // Not focused: the customer is typing in the composer.
+    node.surveyCancel = () => finish("cancelled", "This conversation was reopened, so this survey is closed.", { focus: false });
     return node;
   }
 
