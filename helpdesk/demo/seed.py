@@ -146,9 +146,9 @@ def _staff(now: datetime) -> DemoStaff:
         RoutingRule.objects.get_or_create(
             name=name, defaults={"position": position * 10, "categories": categories, "team": teams[team_slug]}
         )
-    for team_slug, title, body in CANNED_REPLIES:
+    for canned_team, title, body in CANNED_REPLIES:
         CannedReply.objects.get_or_create(
-            team=teams[team_slug] if team_slug else None, title=title, defaults={"body": body}
+            team=teams[canned_team] if canned_team else None, title=title, defaults={"body": body}
         )
     return DemoStaff(manager=agents["manager"], lead=agents["lead"], teams=teams, members=members)
 

@@ -253,5 +253,6 @@ class CannedReplyAdmin(TeamOwnedAdmin, admin.ModelAdmin):
             return Q()
         return Q(team__isnull=True) | Q(team__in=agent.teams.all())
 
+
 # Routing (rules, keyword sets) and SLA (policies, calendars) have their own modules.
 from helpdesk.tickets import admin_routing, admin_sla  # noqa: E402, F401

@@ -226,3 +226,20 @@ def message_sentiment_correct(*, message: Message, agent: Agent, label: Sentimen
     _mood_update(ticket, _scores_by_ticket([ticket.pk]).get(ticket.pk, []), now=now)
     notify_on_commit(ticket, "sentiment")
     return message
+
+
+# The sweeper queues a tagging run when a message has waited this long.
+SWEEP_WAIT_SECONDS = 30
+
+
+def sentiment_sweep(*, now: datetime) -> bool:
+    """A safety net for the sweeper process: queue a tagging run when customer
+    messages have waited unclaimed for SWEEP_WAIT_SECONDS (their run was lost,
+    or the model was down and is back). Returns whether it queued one."""
+    from helpdesk.tickets.tasks import messages_tag
+
+    stale = now - timedelta(seconds=SWEEP_WAIT_SECONDS)
+    if not Message.objects.filter(_waiting(now), created_at__lt=stale).exists():
+        return False
+    messages_tag.enqueue()
+    return True

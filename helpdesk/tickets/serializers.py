@@ -122,7 +122,8 @@ class MessageSerializer(serializers.ModelSerializer):
 
 
 class SentimentCorrectionInputSerializer(StrictInputSerializer):
-    label = serializers.ChoiceField(choices=SentimentLabel.choices)
+    # DRF takes declared fields off the class, so "label" does not replace Field.label.
+    label = serializers.ChoiceField(choices=SentimentLabel.choices)  # type: ignore[assignment]
 
 
 class TicketEventSerializer(serializers.ModelSerializer):

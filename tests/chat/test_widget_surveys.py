@@ -5,6 +5,7 @@ customer reopened the conversation."""
 from __future__ import annotations
 
 import pytest
+from channels.testing import WebsocketCommunicator
 
 from helpdesk.tickets.models import AgentStatus, Ticket, TicketChannel, TicketStatus
 from helpdesk.tickets.services import agent_seen, ticket_set_status
@@ -30,7 +31,7 @@ def shop(agent):
     return make_shop("acme")[0]
 
 
-async def chat(body: str = "My tent arrived torn") -> tuple[dict, object, Ticket]:
+async def chat(body: str = "My tent arrived torn") -> tuple[dict, WebsocketCommunicator, Ticket]:
     """A new visitor's widget with one conversation."""
     session = await db(widget_session)("acme")
     ws = await widget_connect(session)
@@ -66,7 +67,7 @@ async def test_solving_a_chat_sends_its_customer_the_survey_after_the_conversati
         "scale": [1, 5],
         "reason_scores": [1, 2],
         "reasons": [{"value": v, "label": label} for v, label in SurveyReason.choices],
-        "expires_at": stored.expires_at.isoformat(),
+        "expires_at": stored.expires_at.isoformat() if stored.expires_at else None,
     }
     assert not [f for f in await drain(other) if f["type"] == "survey"]
     await dana.disconnect()

@@ -9,7 +9,7 @@ import pytest
 from django.test import Client
 
 from helpdesk.tickets.event_text import HIDDEN_KINDS, event_text
-from helpdesk.tickets.models import Agent, EventKind, Ticket
+from helpdesk.tickets.models import Agent, EventKind, Ticket, TicketPriority
 from helpdesk.tickets.services import (
     ticket_assign,
     ticket_link_order,
@@ -148,7 +148,9 @@ def test_the_events_fragment_holds_only_newer_lines(ticket, logistics_agent):
     client = client_for(logistics_agent)
     last = ticket.events.order_by("-id").first().pk
     ticket_note(ticket=ticket, agent=logistics_agent, body="internal")  # a note event: no line
-    ticket_set_priority(ticket=ticket, actor=logistics_agent, priority="high", reason="vip <b>customer</b>")
+    ticket_set_priority(
+        ticket=ticket, actor=logistics_agent, priority=TicketPriority.HIGH, reason="vip <b>customer</b>"
+    )
 
     response = client.get(f"/desk/tickets/{ticket.pk}/events/?after={last}")
 

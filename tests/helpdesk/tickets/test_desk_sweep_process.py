@@ -21,7 +21,7 @@ from tests.factories import make_ticket
 pytestmark = pytest.mark.multiprocess
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_the_sweeper_process_records_a_lost_breach_and_stops_on_sigterm(customer, logistics):
     SlaPolicy.objects.update_or_create(
         team=None, priority="", defaults={"name": "Default", "first_response_minutes": 10}

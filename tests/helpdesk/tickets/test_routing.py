@@ -185,7 +185,9 @@ def test_the_first_matching_rule_wins():
         Rule(4, "Default"),
     ]
 
-    rule, reason = rule_first_match(rules, FACTS)
+    match = rule_first_match(rules, FACTS)
+    assert match is not None
+    rule, reason = match
 
     assert rule.name == "Angry VIPs"
     assert reason == "sentiment negative, tier vip"

@@ -13,7 +13,7 @@ from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
 from helpdesk.tickets import sentiment_services
-from helpdesk.tickets.models import AuthorKind, EventKind, Message, TicketPriority
+from helpdesk.tickets.models import AuthorKind, EventKind, Message, SentimentLabel, TicketPriority
 from helpdesk.tickets.sentiment_services import message_sentiment_correct, messages_claim, messages_tag_batch
 from helpdesk.tickets.services import message_post, ticket_reply
 from sentiment.adapter import SentimentResult, SentimentUnavailable
@@ -60,7 +60,8 @@ def test_storing_a_customer_message_enqueues_tagging_in_its_transaction(customer
 
 
 def test_a_batch_tags_waiting_messages_of_several_tickets_at_once(model, customer, logistics):
-    first, second = make_ticket(customer, logistics, body="I am angry"), make_ticket(customer, logistics, body="ok")
+    first = make_ticket(customer, logistics, body="I am angry")
+    make_ticket(customer, logistics, body="ok")
     say(first, "thanks, it came")
 
     run = messages_tag_batch(limit=10)
@@ -174,7 +175,7 @@ def test_an_agent_corrects_a_tag_and_the_mood_follows(model, customer, logistics
     messages_tag_batch()
     message = Message.objects.get(ticket=ticket, author_kind="customer")
 
-    message_sentiment_correct(message=message, agent=logistics_agent, label="positive")
+    message_sentiment_correct(message=message, agent=logistics_agent, label=SentimentLabel.POSITIVE)
 
     message.refresh_from_db()
     ticket.refresh_from_db()
@@ -196,7 +197,7 @@ def test_only_customer_messages_can_be_corrected(customer, logistics, logistics_
     reply = ticket_reply(ticket=ticket, agent=logistics_agent, body="hi").message
 
     with pytest.raises(Exception, match="Only customer messages carry a sentiment"):
-        message_sentiment_correct(message=reply, agent=logistics_agent, label="positive")
+        message_sentiment_correct(message=reply, agent=logistics_agent, label=SentimentLabel.POSITIVE)
 
 
 def test_corrections_export_as_jsonl_for_retraining_and_evaluation(
@@ -210,7 +211,7 @@ def test_corrections_export_as_jsonl_for_retraining_and_evaluation(
     say(ticket, "fine")
     messages_tag_batch()
     hebrew = Message.objects.get(ticket=ticket, seq=1)
-    message_sentiment_correct(message=hebrew, agent=logistics_agent, label="negative")
+    message_sentiment_correct(message=hebrew, agent=logistics_agent, label=SentimentLabel.NEGATIVE)
     out = tmp_path / "corrections.jsonl"
 
     call_command("sentiment_corrections", str(out))
@@ -228,3 +229,18 @@ def test_corrections_export_as_jsonl_for_retraining_and_evaluation(
         "corrected_by": "lena",
         "corrected_at": "",
     }
+
+
+def test_the_sweeper_queues_a_run_for_messages_left_waiting(customer, logistics):
+    from helpdesk.tickets.sentiment_services import SWEEP_WAIT_SECONDS, sentiment_sweep
+
+    make_ticket(customer, logistics, body="hello")
+    now = timezone.now()
+    queued = DBTaskResult.objects.filter(task_path__endswith="messages_tag")
+    before = queued.count()
+
+    assert sentiment_sweep(now=now) is False  # just stored: its own run is on the way
+    assert sentiment_sweep(now=now + timedelta(seconds=SWEEP_WAIT_SECONDS + 1)) is True
+    assert queued.count() == before + 1
+    messages_claim(limit=5, now=now + timedelta(seconds=SWEEP_WAIT_SECONDS + 1))
+    assert sentiment_sweep(now=now + timedelta(seconds=SWEEP_WAIT_SECONDS + 2)) is False  # a worker has it

@@ -120,7 +120,7 @@ def run_worker() -> None:
     call_command("db_worker", "--batch", "--no-startup-delay", "--no-reload", "--interval", "0.01", verbosity=0)
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_a_worker_restarted_at_the_deadline_records_exactly_one_breach(customer, logistics):
     # Given a ticket whose first-response timers are queued
     with time_machine.travel(T0, tick=False) as clock_time:
@@ -148,7 +148,7 @@ def test_a_worker_restarted_at_the_deadline_records_exactly_one_breach(customer,
     assert the_clock(ticket).breached_at == at(10)
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_a_worker_that_died_holding_the_task_is_covered_by_the_sweeper(customer, logistics):
     with time_machine.travel(T0, tick=False) as clock_time:
         ticket = make_ticket(customer, logistics)

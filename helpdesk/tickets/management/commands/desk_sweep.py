@@ -1,19 +1,19 @@
 """The desk's sweeper: an ordinary long-running process beside the task worker.
 
 Each pass records the SLA warnings and breaches whose time has passed but that
-no task recorded (sla_services.sla_sweep), and marks agents whose desk went
-silent offline (assignment_services.agents_offline_sweep). Every write is a
+no task recorded (sla_services.sla_sweep), marks agents whose desk went silent
+offline (assignment_services.agents_offline_sweep), drains team queues no
+trigger announced (assignment_sweep), and queues a sentiment run for messages
+left untagged (sentiment_services.sentiment_sweep). Every write is a
 conditional update, so any number of sweepers, and the tasks, may run at once.
 """
 
 from __future__ import annotations
 
-import importlib
 import logging
 import signal
 import threading
 import time
-from datetime import datetime
 from types import FrameType
 from typing import Any
 
@@ -21,20 +21,11 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import close_old_connections, connection
 from django.utils import timezone
 
+from helpdesk.tickets.assignment_services import agents_offline_sweep, assignment_sweep
+from helpdesk.tickets.sentiment_services import sentiment_sweep
 from helpdesk.tickets.sla_services import sla_sweep
 
 log = logging.getLogger("helpdesk.sweep")
-
-
-def _agents_offline_sweep(now: datetime) -> int | None:
-    # Imported lazily: the assignment engine is optional for this command.
-    try:
-        module = importlib.import_module("helpdesk.tickets.assignment_services")
-    except ModuleNotFoundError as error:
-        if error.name != "helpdesk.tickets.assignment_services":
-            raise
-        return None
-    return int(module.agents_offline_sweep(now=now))
 
 
 def _close_stale_connections() -> None:
@@ -86,15 +77,15 @@ class Command(BaseCommand):
         started = time.monotonic()
         now = timezone.now()
         sla = sla_sweep(now=now)
-        offline = _agents_offline_sweep(now)
+        offline = agents_offline_sweep(now=now)
+        assigned = assignment_sweep(now=now)
+        tagging = sentiment_sweep(now=now)
         took = time.monotonic() - started
-        if sla.warned or sla.breached or offline:
-            log.info(
-                "sweeper: %s SLA warnings, %s breaches, %s agents offline in %.3fs",
-                sla.warned,
-                sla.breached,
-                offline if offline is not None else "n/a",
-                took,
-            )
+        summary = (
+            f"warned={sla.warned} breached={sla.breached} offline={offline} assigned={assigned} "
+            f"tagging_queued={tagging} seconds={took:.4f}"
+        )
+        if sla.warned or sla.breached or offline or assigned or tagging:
+            log.info("sweeper: %s", summary)
         if self.verbosity >= 2:
-            self.stdout.write(f"warned={sla.warned} breached={sla.breached} offline={offline} seconds={took:.4f}")
+            self.stdout.write(summary)
