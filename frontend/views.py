@@ -356,6 +356,20 @@ def desk_ticket_events(request: HttpRequest, ticket_id: int) -> HttpResponse:
 
 
 @login_required
+def desk_ticket_thread(request: HttpRequest, ticket_id: int) -> HttpResponse:
+    """An earlier conversation of the customer, for the panel to show inline (read only)."""
+    agent = _agent(request)
+    try:
+        ticket = ticket_detail(agent=agent, ticket_id=ticket_id)
+    except Ticket.DoesNotExist:
+        raise Http404("No such ticket.") from None
+    teams = {team.slug: team.name for team in team_list()}
+    lines = event_lines([e for e in ticket.events.all() if e.kind not in HIDDEN_KINDS], teams)
+    rows = _thread(list(ticket.messages.all()), lines)
+    return render(request, "frontend/desk/_past_thread.html", {"ticket": ticket, "rows": rows})
+
+
+@login_required
 def desk_ticket_context(request: HttpRequest, ticket_id: int) -> HttpResponse:
     """The customer panel of the ticket page, re-rendered when what it shows changed."""
     agent = _agent(request)

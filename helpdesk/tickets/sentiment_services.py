@@ -195,6 +195,8 @@ def _escalate(ticket: Ticket, *, confidence: float, now: datetime) -> None:
     step = PRIORITY_STEPS.index(ticket.priority) if ticket.priority in PRIORITY_STEPS else 1
     if step + 1 < len(PRIORITY_STEPS):
         ticket_set_priority(ticket=ticket, actor=None, priority=TicketPriority(PRIORITY_STEPS[step + 1]), reason=reason)
+        # The service changed its own copy: later events about this ticket must carry the new values.
+        ticket.refresh_from_db(fields=["priority", "updated_at", "sla_due_at", "sla_breached_at"])
     leads = tuple(Agent.objects.filter(role=AgentRole.TEAM_LEAD, teams=ticket.team_id).values_list("pk", flat=True))
     TicketEvent.objects.create(
         ticket=ticket, kind=EventKind.ESCALATED, created_at=now, data={"reason": reason, "leads": list(leads)}

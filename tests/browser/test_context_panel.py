@@ -59,6 +59,13 @@ def test_the_agent_sees_the_customers_orders_and_past_tickets(desk_server, signe
     if SHOTS:
         page.screenshot(path=os.path.join(SHOTS, "context-panel.png"), full_page=True)
 
+    # An earlier conversation reads inline, without leaving the ticket.
+    page.get_by_test_id("past-ticket").locator("summary").click()
+    thread = page.get_by_test_id("past-thread")
+    expect(thread.get_by_test_id("past-message")).to_have_count(1)
+    expect(thread).to_contain_text("Where is my parcel?")
+    expect(page).to_have_url(f"{desk_server}/desk/tickets/{ticket.pk}/")
+
     page.get_by_test_id("past-ticket").get_by_role("link").click()
     expect(page).to_have_url(f"{desk_server}/desk/tickets/{past.pk}/")
     expect(page.locator("#ticket-title")).to_contain_text("Wrong stove size")

@@ -150,3 +150,21 @@ def test_the_page_query_count_does_not_grow_with_the_customer_history(logistics_
         client.get(f"/desk/tickets/{second.pk}/")
 
     assert len(five.captured_queries) == len(one.captured_queries)
+
+
+def test_an_earlier_conversation_is_served_read_only_and_scoped(logistics_agent, returns_agent, customer, logistics):
+    from helpdesk.tickets.services import ticket_reply
+
+    past = make_ticket(customer, logistics, subject="Old", body="<script>alert(1)</script> torn bag")
+    ticket_reply(ticket=past, agent=logistics_agent, body="Sorry, a new one is on its way")
+    client = Client()
+    client.force_login(logistics_agent.user)
+    other = Client()
+    other.force_login(returns_agent.user)
+
+    html = client.get(f"/desk/tickets/{past.pk}/thread/").content.decode()
+
+    assert html.count('data-testid="past-message"') == 2
+    assert "&lt;script&gt;alert(1)&lt;/script&gt; torn bag" in html
+    assert "mood-fix" not in html and "read-mark" not in html  # read only
+    assert other.get(f"/desk/tickets/{past.pk}/thread/").status_code == 404

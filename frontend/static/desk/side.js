@@ -312,6 +312,30 @@ export function sideBox(TICKET, ME, { onMoved }) {
     }
   }
 
+  // An earlier conversation opens inline in the panel, read the first time its box opens.
+  // (toggle does not bubble: listen in the capture phase.)
+  document.addEventListener(
+    "toggle",
+    async (event) => {
+      const box = event.target;
+      if (!(box instanceof HTMLDetailsElement) || !box.open || !box.matches(".past-thread-box")) return;
+      if (box.getAttribute("data-loaded")) return;
+      box.setAttribute("data-loaded", "true");
+      const slot = $(".past-thread-slot", box);
+      const html = await fragment(box.getAttribute("data-thread-url"));
+      const list = html && new DOMParser().parseFromString(html, "text/html").querySelector('[data-testid="past-thread"]');
+      if (!list) {
+        box.removeAttribute("data-loaded");
+        slot.textContent = "The conversation could not be loaded. Close and open to try again.";
+        return;
+      }
+      const node = document.importNode(list, true);
+      localTimes(node);
+      slot.replaceChildren(node);
+    },
+    true,
+  );
+
   // The panel is re-rendered whole; open sections, scroll and focus are carried over.
   let contextRunning = false;
   let contextAgain = false;

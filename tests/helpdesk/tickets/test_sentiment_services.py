@@ -244,3 +244,25 @@ def test_the_sweeper_queues_a_run_for_messages_left_waiting(customer, logistics)
     assert queued.count() == before + 1
     messages_claim(limit=5, now=now + timedelta(seconds=SWEEP_WAIT_SECONDS + 1))
     assert sentiment_sweep(now=now + timedelta(seconds=SWEEP_WAIT_SECONDS + 2)) is False  # a worker has it
+
+
+def test_events_after_an_escalation_carry_the_raised_priority(
+    model, customer, logistics, django_capture_on_commit_callbacks
+):
+    from helpdesk.tickets import notify
+
+    make_ticket(customer, logistics, body="I am angry")
+    sent: list[dict] = []
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        messages_tag_batch()
+    original = notify._send
+    try:
+        notify._send = lambda groups, event: sent.append(event)
+        for callback in callbacks:
+            callback()
+    finally:
+        notify._send = original
+
+    # Clients apply events in order: none after the raise may say "normal" again.
+    priorities = [event["ticket"]["priority"] for event in sent]
+    assert priorities[priorities.index("high") :] == ["high"] * (len(priorities) - priorities.index("high"))
