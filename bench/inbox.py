@@ -103,12 +103,15 @@ LOAD_SQL = [
         """
         INSERT INTO tickets_ticket (customer_id, order_id, subject, channel, status, priority, category, team_id,
                                     assignee_id, last_seq, customer_delivered_seq, customer_read_seq,
-                                    agent_read_seq, created_at, updated_at, first_response_at, solved_at, closed_at)
+                                    agent_read_seq, created_at, updated_at, first_response_at, solved_at, closed_at,
+                                    sentiment, sentiment_trend)
         SELECT t.customer_id, t.order_id, 'Question about order ' || g, t.channel, t.status, t.priority, t.category,
                t.team_id, t.assignee_id, t.n, t.n, t.n, t.n, t.created_at, t.created_at + interval '1 hour',
                CASE WHEN t.n > 1 THEN t.created_at + interval '5 minutes' END,
                CASE WHEN t.status IN ('solved', 'closed') THEN t.created_at + interval '1 hour' END,
-               CASE WHEN t.status = 'closed' THEN t.created_at + interval '4 days' END
+               CASE WHEN t.status = 'closed' THEN t.created_at + interval '4 days' END,
+               (ARRAY['negative','neutral','neutral','positive'])[1 + g %% 4],
+               (ARRAY['','steady','improving','worsening'])[1 + g %% 4]
         FROM generate_series(1, %(tickets)s) g
         CROSS JOIN LATERAL (
             SELECT 1 + (g * 31) %% %(customers)s AS customer_id,
@@ -138,7 +141,8 @@ LOAD_SQL = [
         "messages",
         """
         INSERT INTO tickets_message (ticket_id, seq, client_msg_id, author_kind, author_agent_id, internal, body,
-                                     created_at)
+                                     created_at, sentiment, sentiment_confidence, sentiment_model,
+                                     sentiment_tagged_at, sentiment_error, sentiment_corrected)
         SELECT t.id, s,
                CASE WHEN s %% 2 = 1 AND t.channel = 'chat' THEN 'c-' || t.id || '-' || s END,
                CASE WHEN s %% 2 = 1 THEN 'customer' WHEN t.assignee_id IS NULL THEN 'system' ELSE 'agent' END,
@@ -146,7 +150,13 @@ LOAD_SQL = [
                s %% 8 = 0,
                'Message ' || s || ' on ticket ' || t.id || ': hello, my parcel has not arrived yet and the '
                    || 'tracking page has said in transit for a week. Could you look into it, please?',
-               t.created_at + s * interval '5 minutes'
+               t.created_at + s * interval '5 minutes',
+               -- Customer messages are tagged (the tagger keeps up); others carry no tag.
+               CASE WHEN s %% 2 = 1 THEN (ARRAY['negative','neutral','positive'])[1 + (t.id + s) %% 3] ELSE '' END,
+               CASE WHEN s %% 2 = 1 THEN 0.9 END,
+               CASE WHEN s %% 2 = 1 THEN 'bench 1' ELSE '' END,
+               CASE WHEN s %% 2 = 1 THEN t.created_at + s * interval '5 minutes' END,
+               '', ''
         FROM tickets_ticket t
         CROSS JOIN LATERAL generate_series(1, t.last_seq) s
         """,
