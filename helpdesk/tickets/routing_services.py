@@ -17,6 +17,7 @@ from django.utils import timezone
 from helpdesk.customers.models import Order
 from helpdesk.customers.selectors import customer_metrics_get
 from helpdesk.tickets import routing
+from helpdesk.tickets.assignment_services import assignment_request
 from helpdesk.tickets.hours import hours_parse
 from helpdesk.tickets.models import (
     BusinessHoursCondition,
@@ -27,7 +28,9 @@ from helpdesk.tickets.models import (
     Ticket,
     TicketCategory,
     TicketEvent,
+    TicketStatus,
 )
+from helpdesk.tickets.notify import notify_on_commit
 
 # Without a linked order, routing looks at the customer's newest order this recent.
 RECENT_ORDER_DAYS = 60
@@ -108,7 +111,8 @@ def ticket_route(*, ticket: Ticket, text: str, trigger: str, now: datetime | Non
         text=text,
         channel=ticket.channel,
         language=routing.text_language(text),
-        sentiment="",  # messages are tagged after they are stored; rules on sentiment wait for it
+        # "" until the first message is tagged: ticket_route_tagged routes again then.
+        sentiment=ticket.sentiment,
         tier=customer.tier,
         lifetime_value=customer_metrics_get(customer=customer).lifetime_value if customer.pk else Decimal(0),
         order_status=order.status if order is not None else "",
@@ -155,3 +159,20 @@ def ticket_route(*, ticket: Ticket, text: str, trigger: str, now: datetime | Non
         },
     )
     return RoutingDecision(category, category_reason, rule, reason)
+
+
+def ticket_route_tagged(*, ticket: Ticket, text: str, now: datetime) -> RoutingDecision | None:
+    """Route again once the opening message has its sentiment tag, when an active
+    rule asks for a sentiment and nobody has taken the ticket yet (new and
+    unassigned); a rule that moves it tells the old team's inbox it left.
+    Precondition: the caller holds the ticket's row and has set its sentiment."""
+    if ticket.assignee_id is not None or ticket.status != TicketStatus.NEW:
+        return None
+    if not RoutingRule.objects.filter(active=True, is_default=False).exclude(sentiments=[]).exists():
+        return None
+    old_team = ticket.team_id
+    decision = ticket_route(ticket=ticket, text=text, trigger="tagged", now=now)
+    if ticket.team_id != old_team:
+        assignment_request(team_ids=[ticket.team_id])
+        notify_on_commit(ticket, "assigned", also_teams=(old_team,))
+    return decision

@@ -33,6 +33,7 @@ from helpdesk.tickets.models import (
     TicketPriority,
 )
 from helpdesk.tickets.notify import notify_on_commit
+from helpdesk.tickets.routing_services import ticket_route_tagged
 from sentiment import mood
 from sentiment.adapter import SentimentResult, SentimentUnavailable, sentiment_model
 
@@ -66,7 +67,7 @@ def messages_claim(*, limit: int, now: datetime | None = None) -> list[Message]:
             .values_list("id", flat=True)[:limit]
         )
         Message.objects.filter(pk__in=ids).update(sentiment_claimed_at=now)
-    return list(Message.objects.filter(pk__in=ids).only("id", "ticket_id", "body").order_by("created_at", "id"))
+    return list(Message.objects.filter(pk__in=ids).only("id", "ticket_id", "seq", "body").order_by("created_at", "id"))
 
 
 def messages_tag_batch(*, limit: int | None = None) -> TagRun:
@@ -129,8 +130,11 @@ def _store(tagged: list[tuple[Message, SentimentResult]]) -> None:
     _tags_write([message for message, _ in tagged])
     scores = _scores_by_ticket([t.pk for t in tickets])
     threshold = settings.SENTIMENT_ESCALATE_CONFIDENCE
+    opening = {m.ticket_id: m for m, _ in tagged if m.seq == 1}
     for ticket in tickets:
         _mood_update(ticket, scores.get(ticket.pk, []), now=now)
+        if ticket.pk in opening:  # rules that ask for a sentiment can decide now
+            ticket_route_tagged(ticket=ticket, text=f"{ticket.subject}\n{opening[ticket.pk].body}", now=now)
         negative = [
             r.confidence
             for r in by_ticket[ticket.pk]

@@ -10,7 +10,6 @@ from django.core.mail import EmailMessage
 from django_tasks import task
 
 from helpdesk.tickets.models import Message, Team
-from helpdesk.tickets.sentiment_services import messages_tag_batch
 
 
 @task()
@@ -67,6 +66,9 @@ def messages_tag() -> int:
     """Tag waiting customer messages with the sentiment model, batch after
     batch, until none wait. Enqueued with every customer message; runs that
     find nothing waiting (another run took the batch) end at once."""
+    # Imported here: the services that enqueue tasks import this module.
+    from helpdesk.tickets.sentiment_services import messages_tag_batch
+
     _tagger_priority_lower()
     tagged = 0
     for _ in range(TAG_BATCHES_PER_RUN):

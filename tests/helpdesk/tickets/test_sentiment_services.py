@@ -266,3 +266,41 @@ def test_events_after_an_escalation_carry_the_raised_priority(
     # Clients apply events in order: none after the raise may say "normal" again.
     priorities = [event["ticket"]["priority"] for event in sent]
     assert priorities[priorities.index("high") :] == ["high"] * (len(priorities) - priorities.index("high"))
+
+
+def test_rules_on_sentiment_route_a_new_chat_once_its_first_message_is_tagged(model, customer, logistics, returns):
+    from helpdesk.tickets.models import RoutingRule, TicketChannel
+    from helpdesk.tickets.services import ticket_open
+
+    RoutingRule.objects.create(
+        name="Angry customers", position=1, sentiments=["negative"], team=returns, priority="high"
+    )
+    ticket = ticket_open(customer=customer, subject="", channel=TicketChannel.CHAT, body="I am angry, where is it")
+    ticket.refresh_from_db()
+    assert ticket.team.slug == "general"  # at open the mood is not known yet
+
+    messages_tag_batch()
+
+    ticket.refresh_from_db()
+    assert (ticket.team, ticket.priority) == (returns, "urgent")  # the rule's high, then the escalation's step
+    routed = ticket.events.filter(kind=EventKind.ROUTED).latest("id")
+    assert (routed.data["trigger"], routed.data["rule"], routed.data["reason"]) == (
+        "tagged",
+        "Angry customers",
+        "sentiment negative",
+    )
+
+
+def test_a_ticket_an_agent_has_taken_is_not_routed_again(model, customer, logistics, returns, logistics_agent):
+    from helpdesk.tickets.models import RoutingRule
+    from helpdesk.tickets.services import ticket_assign
+
+    RoutingRule.objects.create(name="Angry customers", position=1, sentiments=["negative"], team=returns)
+    ticket = make_ticket(customer, logistics, body="I am angry")
+    ticket_assign(ticket=ticket, actor=logistics_agent, assignee=logistics_agent)
+
+    messages_tag_batch()
+
+    ticket.refresh_from_db()
+    assert ticket.team == logistics
+    assert not ticket.events.filter(kind=EventKind.ROUTED, data__trigger="tagged").exists()
