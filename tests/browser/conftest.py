@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import shutil
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
 from django.conf import settings
@@ -14,7 +15,7 @@ from django.test import Client
 from playwright.sync_api import BrowserContext, Page
 
 from helpdesk.tickets.models import Agent
-from tests.servers import Daphne
+from tests.servers import Daphne, StaticSite
 
 CHROMIUM = os.environ.get("CHROMIUM", shutil.which("chromium") or "/usr/bin/chromium")
 
@@ -84,3 +85,19 @@ def signed_in(browser) -> Iterator[Callable[[str, Agent], Page]]:
     yield open_page
     for context in contexts:
         context.close()
+
+
+@pytest.fixture
+def shop_folder(tmp_path) -> Path:
+    """The shop site's files; a test writes its page once it knows the desk's URL."""
+    folder = tmp_path / "shop"
+    folder.mkdir()
+    return folder
+
+
+@pytest.fixture
+def shop_site(shop_folder) -> Iterator[StaticSite]:
+    """The shop's own site, on another origin than the desk."""
+    site = StaticSite(shop_folder)
+    yield site
+    site.stop()

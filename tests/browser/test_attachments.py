@@ -6,18 +6,14 @@ through a signed link."""
 from __future__ import annotations
 
 import struct
-import uuid
 import zlib
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
 
 from helpdesk.tickets.models import Agent, Attachment, Ticket
-from tests.browser.test_chat_widget import shot, write_shop_page
+from tests.browser.shop import shop_desk_env, shot, write_shop_page
 from tests.factories import make_agent, make_shop, make_team
-from tests.servers import StaticSite
 
 pytestmark = pytest.mark.browser
 
@@ -37,26 +33,8 @@ def tiny_png() -> bytes:
 
 
 @pytest.fixture
-def shop_folder(tmp_path) -> Path:
-    folder = tmp_path / "shop"
-    folder.mkdir()
-    return folder
-
-
-@pytest.fixture
-def shop_site(shop_folder) -> Iterator[StaticSite]:
-    site = StaticSite(shop_folder)
-    yield site
-    site.stop()
-
-
-@pytest.fixture
 def desk_server_env(shop_site, tmp_path) -> dict[str, str]:
-    return {
-        "WIDGET_ALLOWED_ORIGINS": shop_site.url,
-        "CHANNEL_LAYER_PREFIX": f"test-browser-{uuid.uuid4().hex[:8]}",
-        "MEDIA_ROOT": str(tmp_path / "media"),
-    }
+    return shop_desk_env(shop_site, MEDIA_ROOT=str(tmp_path / "media"))
 
 
 @pytest.fixture

@@ -5,18 +5,15 @@ answer in the customer panel."""
 from __future__ import annotations
 
 import time
-import uuid
-from collections.abc import Callable, Iterator
-from pathlib import Path
+from collections.abc import Callable
 
 import pytest
 from playwright.sync_api import Page, expect
 
 from helpdesk.tickets.models import Agent, AgentRole, Ticket, TicketChannel
 from surveys.models import FollowUp, SurveyKind, SurveyPolicy, SurveyResponse
-from tests.browser.test_chat_widget import shot, write_shop_page
+from tests.browser.shop import shop_desk_env, shot, write_shop_page
 from tests.factories import make_agent, make_shop, make_team
-from tests.servers import StaticSite
 
 pytestmark = pytest.mark.browser
 
@@ -25,27 +22,8 @@ XSS = '<img src=x onerror="window.__pwned=1">'
 
 
 @pytest.fixture
-def shop_folder(tmp_path) -> Path:
-    folder = tmp_path / "shop"
-    folder.mkdir()
-    return folder
-
-
-@pytest.fixture
-def shop_site(shop_folder) -> Iterator[StaticSite]:
-    """The shop's own site, on another origin than the desk."""
-    site = StaticSite(shop_folder)
-    yield site
-    site.stop()
-
-
-@pytest.fixture
 def desk_server_env(shop_site) -> dict[str, str]:
-    return {
-        "WIDGET_ALLOWED_ORIGINS": shop_site.url,
-        "CHANNEL_LAYER_PREFIX": f"test-browser-{uuid.uuid4().hex[:8]}",
-        "SURVEY_THANKS_MESSAGE": THANKS,
-    }
+    return shop_desk_env(shop_site, SURVEY_THANKS_MESSAGE=THANKS)
 
 
 @pytest.fixture
