@@ -31,6 +31,7 @@ from helpdesk.tickets.models import (
     Ticket,
     TicketEvent,
     TicketPriority,
+    TicketStatus,
 )
 from helpdesk.tickets.notify import notify_on_commit
 from helpdesk.tickets.routing_services import ticket_route_tagged
@@ -38,6 +39,7 @@ from sentiment import mood
 from sentiment.adapter import SentimentResult, SentimentUnavailable, sentiment_model
 
 PRIORITY_STEPS = list(TicketPriority.values)  # low, normal, high, urgent
+FINISHED = (TicketStatus.SOLVED, TicketStatus.CLOSED)
 
 
 @dataclass(frozen=True)
@@ -140,7 +142,8 @@ def _store(tagged: list[tuple[Message, SentimentResult]]) -> None:
             for r in by_ticket[ticket.pk]
             if mood.confidently_negative(r.label, r.confidence, threshold=threshold)
         ]
-        if negative and ticket.sentiment_escalated_at is None:
+        # A finished conversation (history tagged late) has nobody left to escalate to.
+        if negative and ticket.sentiment_escalated_at is None and ticket.status not in FINISHED:
             _escalate(ticket, confidence=max(negative), now=now)
         notify_on_commit(ticket, "sentiment")
 

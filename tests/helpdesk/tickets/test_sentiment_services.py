@@ -304,3 +304,16 @@ def test_a_ticket_an_agent_has_taken_is_not_routed_again(model, customer, logist
     ticket.refresh_from_db()
     assert ticket.team == logistics
     assert not ticket.events.filter(kind=EventKind.ROUTED, data__trigger="tagged").exists()
+
+
+def test_a_solved_conversation_tagged_late_is_not_escalated(model, customer, logistics, logistics_agent):
+    from helpdesk.tickets.models import TicketStatus
+    from helpdesk.tickets.services import ticket_set_status
+
+    ticket = make_ticket(customer, logistics, body="I am angry")
+    ticket_set_status(ticket=ticket, actor=logistics_agent, status=TicketStatus.SOLVED)
+
+    messages_tag_batch()
+
+    ticket.refresh_from_db()
+    assert (ticket.sentiment, ticket.priority, ticket.sentiment_escalated_at) == ("negative", "normal", None)
