@@ -8,12 +8,13 @@ presses Enter. That makes the race the feature guards against repeatable."""
 
 from __future__ import annotations
 
+import time
 import uuid
 
 import pytest
 from playwright.sync_api import expect
 
-from helpdesk.tickets.models import AuthorKind, Message
+from helpdesk.tickets.models import AuthorKind, Message, Ticket
 from helpdesk.tickets.services import message_post
 from tests.factories import make_agent, make_customer, make_shop, make_team, make_ticket
 
@@ -35,6 +36,12 @@ def test_the_agent_reads_the_customers_new_message_before_the_reply_goes(desk_se
     expect(desk.get_by_test_id("connection-state")).to_have_attribute("data-state", "online")
     conversation = desk.get_by_test_id("conversation")
     expect(conversation.get_by_test_id("message")).to_have_count(1)
+    # The page's read receipt for the first message must land first: the desk's
+    # answer to it would otherwise carry the second message's seq to the page.
+    deadline = time.monotonic() + 15
+    while Ticket.objects.get(pk=ticket.pk).agent_read_seq < 1 and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert Ticket.objects.get(pk=ticket.pk).agent_read_seq == 1
 
     # The agent types; meanwhile the customer writes again.
     reply_body = desk.get_by_test_id("reply-body")
