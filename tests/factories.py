@@ -10,7 +10,7 @@ from typing import Any
 from django.contrib.auth.models import User
 from django.utils import timezone
 
-from helpdesk.customers.models import Customer, Order, Shop
+from helpdesk.customers.models import Customer, Order, OrderItem, ShippingEvent, Shop
 from helpdesk.customers.services import shop_create
 from helpdesk.tickets.models import Agent, AgentRole, Team, Ticket, TicketChannel
 from helpdesk.tickets.services import ticket_open
@@ -108,3 +108,23 @@ def sync_order(oid: str = "o1", customer_id: str = "c1", **fields: Any) -> dict[
 
 def sync_batch(customers: Any = (), orders: Any = ()) -> dict[str, list[dict[str, Any]]]:
     return {"customers": list(customers), "orders": list(orders)}
+
+
+def make_shipped_tent_order(customer: Customer) -> Order:
+    """Order A-77: a tent shipped with DHL, tracked, last scanned in Kassel two days ago."""
+    order = make_order(
+        customer,
+        number="A-77",
+        status="shipped",
+        placed_at=timezone.now() - timedelta(days=4),
+        total=Decimal("133.90"),
+        carrier="DHL",
+        tracking_number="0034",
+        tracking_url="https://www.dhl.com/track?id=0034",
+        shipping_status="in_transit",
+    )
+    OrderItem.objects.create(order=order, position=1, sku="TNT-1", name="Tent", quantity=1, unit_price=99)
+    ShippingEvent.objects.create(
+        order=order, occurred_at=timezone.now() - timedelta(days=2), status="in_transit", location="Kassel"
+    )
+    return order

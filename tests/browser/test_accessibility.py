@@ -4,18 +4,20 @@ the inbox and on a ticket with a full customer panel, in both directions."""
 
 from __future__ import annotations
 
-from datetime import timedelta
-from decimal import Decimal
-
 import pytest
 from axe_playwright_python.sync_playwright import Axe
-from django.utils import timezone
 from playwright.sync_api import Page, expect
 
-from helpdesk.customers.models import OrderItem, ShippingEvent
 from helpdesk.tickets.models import TicketStatus
 from helpdesk.tickets.services import ticket_note, ticket_reply, ticket_set_status
-from tests.factories import make_agent, make_customer, make_order, make_shop, make_team, make_ticket
+from tests.factories import (
+    make_agent,
+    make_customer,
+    make_shipped_tent_order,
+    make_shop,
+    make_team,
+    make_ticket,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -36,19 +38,7 @@ def test_the_inbox_and_a_ticket_have_no_serious_accessibility_violations(desk_se
     team = make_team("logistics")
     agent = make_agent("lena", teams=(team,))
     customer = make_customer(make_shop("acme")[0], name="Noa Levi", email="noa@example.com", tags=["vip"])
-    order = make_order(
-        customer,
-        number="A-77",
-        status="shipped",
-        placed_at=timezone.now() - timedelta(days=4),
-        total=Decimal("133.90"),
-        carrier="DHL",
-        tracking_number="0034",
-        tracking_url="https://www.dhl.com/track?id=0034",
-        shipping_status="in_transit",
-    )
-    OrderItem.objects.create(order=order, position=1, sku="TNT-1", name="Tent", quantity=1, unit_price=99)
-    ShippingEvent.objects.create(order=order, occurred_at=timezone.now(), status="in_transit", location="Kassel")
+    order = make_shipped_tent_order(customer)
     earlier = make_ticket(customer, team, subject="Earlier question")
     ticket_set_status(ticket=earlier, actor=agent, status=TicketStatus.SOLVED)
     ticket = make_ticket(customer, team, subject="Where is my tent?", order=order)

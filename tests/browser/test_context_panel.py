@@ -5,14 +5,20 @@ from __future__ import annotations
 
 import os
 from datetime import timedelta
-from decimal import Decimal
 
 import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from helpdesk.customers.models import OrderItem, ShippingEvent
-from tests.factories import make_agent, make_customer, make_order, make_shop, make_team, make_ticket
+from tests.factories import (
+    make_agent,
+    make_customer,
+    make_order,
+    make_shipped_tent_order,
+    make_shop,
+    make_team,
+    make_ticket,
+)
 
 pytestmark = pytest.mark.browser
 SHOTS = os.environ.get("SCREENSHOT_DIR")
@@ -22,21 +28,7 @@ def test_the_agent_sees_the_customers_orders_and_past_tickets(desk_server, signe
     team = make_team("logistics")
     agent = make_agent("lena", teams=(team,))
     customer = make_customer(make_shop("acme")[0], name="Noa Levi", email="noa@example.com", tags=["vip-list"])
-    order = make_order(
-        customer,
-        number="A-77",
-        status="shipped",
-        placed_at=timezone.now() - timedelta(days=4),
-        total=Decimal("133.90"),
-        carrier="DHL",
-        tracking_number="0034",
-        tracking_url="https://www.dhl.com/track?id=0034",
-        shipping_status="in_transit",
-    )
-    OrderItem.objects.create(order=order, position=1, sku="TNT-1", name="Tent", quantity=1, unit_price=99)
-    ShippingEvent.objects.create(
-        order=order, occurred_at=timezone.now() - timedelta(days=2), status="in_transit", location="Kassel"
-    )
+    order = make_shipped_tent_order(customer)
     make_order(customer, number="A-12", placed_at=timezone.now() - timedelta(days=90))
     past = make_ticket(customer, team, subject="Wrong stove size")
     ticket = make_ticket(customer, team, subject="Where is my tent?", order=order)
