@@ -12,5 +12,6 @@ urlpatterns = [
     path("desk/tickets/<int:ticket_id>/events/", views.desk_ticket_events, name="desk-ticket-events"),
     path("desk/tickets/<int:ticket_id>/context/", views.desk_ticket_context, name="desk-ticket-context"),
     path("desk/tickets/<int:ticket_id>/thread/", views.desk_ticket_thread, name="desk-ticket-thread"),
+    path("reports/", views.reports, name="reports"),
     path("demo/shop/", views.demo_shop, name="demo-shop"),
 ]

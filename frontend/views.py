@@ -8,11 +8,13 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
+from urllib.parse import urlencode
 
 from django import forms
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest, QueryDict
 from django.shortcuts import redirect, render
 from django.templatetags.static import static
@@ -21,10 +23,12 @@ from django.urls import reverse
 from chat.origins import widget_origin_allowed
 from frontend.demo import demo_shop_get, demo_shop_url_for, desk_origin_for
 from helpdesk.customers.selectors import customer_context
+from helpdesk.reports.scope import ScopeForm
 from helpdesk.tickets.event_text import HIDDEN_KINDS, event_text
-from helpdesk.tickets.filters import ANY, ME, NONE, TicketFilter
+from helpdesk.tickets.filters import ANY, CATEGORY_CHOICES, ME, NONE, TicketFilter
 from helpdesk.tickets.models import (
     Agent,
+    AgentRole,
     EventKind,
     Message,
     SentimentLabel,
@@ -380,6 +384,77 @@ def desk_ticket_context(request: HttpRequest, ticket_id: int) -> HttpResponse:
         "frontend/desk/_context_panel.html",
         {"agent": agent, "ticket": ticket, **_panel(agent, ticket, claimed_order_number=claimed)},
     )
+
+
+# The dashboard's sections in order: (report name in /api/v1/reports/<name>/, heading).
+REPORT_SECTIONS = (
+    ("satisfaction", "Satisfaction"),
+    ("speed", "Speed"),
+    ("volume", "Volume and mood"),
+    ("people", "People"),
+    ("retention", "Retention"),
+)
+REPORT_READERS = (AgentRole.MANAGER, AgentRole.TEAM_LEAD)
+REPORT_PARAMS = ("from", "to", "team", "agent", "channel", "category")
+Choices = list[tuple[str, str]]
+
+
+def _report_filters(request: HttpRequest, agent: Agent) -> tuple[ScopeForm, Choices, Choices]:
+    """The report scope form, with the teams and agents the viewer may pick as
+    (value, label): a team lead only their own teams and those teams' agents,
+    so a hand-made link naming another team is a field error, not an empty report."""
+    form = ScopeForm(request.GET)
+    teams = team_list()
+    if agent.is_manager:
+        people = agent_choices()
+    else:
+        teams = teams.filter(pk__in=agent.teams.values("pk"))
+        team_agents = agent_list().filter(Q(teams__in=teams) | Q(pk=agent.pk)).distinct()
+        form.fields["team"].queryset = teams  # type: ignore[attr-defined]
+        form.fields["agent"].queryset = team_agents  # type: ignore[attr-defined]
+        people = sorted(((a.pk, a.display_name) for a in team_agents), key=lambda choice: choice[1].casefold())
+    return form, [(team.slug, team.name) for team in teams], [(str(pk), name) for pk, name in people]
+
+
+@login_required
+def reports(request: HttpRequest) -> HttpResponse:
+    """The managers' dashboard: the filter bar, rendered here, and one section
+    per report, which static/reports/reports.js fills from the reports API
+    with the same query parameters."""
+    agent = _agent(request)
+    if agent.role not in REPORT_READERS:
+        return render(request, "frontend/reports/forbidden.html", {"agent": agent}, status=403)
+    form, team_options, agent_options = _report_filters(request, agent)
+    valid = form.is_valid()
+    # Valid, the bar shows the scope reported on (the default period filled in); else what was given.
+    given = form.scope().query() if valid else request.GET
+    values = {name: given.get(name, "") for name in REPORT_PARAMS}
+    return render(
+        request,
+        "frontend/reports/dashboard.html",
+        {
+            "agent": agent,
+            "valid": valid,
+            "values": values,
+            "errors": {} if valid else form.field_errors(),
+            "team_options": team_options,
+            "agent_options": agent_options,
+            "channel_options": TicketChannel.choices,
+            "category_options": CATEGORY_CHOICES,
+            # (name, heading, its API address): reports.js reads each section's data-url.
+            "sections": [
+                (name, heading, reverse("report", kwargs={"name": name})) for name, heading in REPORT_SECTIONS
+            ],
+            # The CSV links before reports.js takes over.
+            "query": _report_query(values) if valid else "",
+        },
+        status=200 if valid else 400,
+    )
+
+
+def _report_query(values: Mapping[str, str]) -> str:
+    """The report query string of the filter values (empty ones left out)."""
+    return urlencode({name: value for name, value in values.items() if value})
 
 
 def demo_shop(request: HttpRequest) -> HttpResponse:

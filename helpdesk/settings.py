@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "django_tasks_db",
     "helpdesk.customers",
     "helpdesk.tickets",
+    "helpdesk.reports",
     "chat",
     "frontend",
     "sentiment",
@@ -269,6 +270,14 @@ SENTIMENT_WORKER_NICE = env_int("SENTIMENT_WORKER_NICE", 10, minimum=0, maximum=
 
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "support@localhost")
+
+# Where agents reach the desk: the start of links in email to agents (the weekly digest).
+DESK_BASE_URL = env_str("DESK_BASE_URL", SURVEY_BASE_URL)
+# The weekly report email to managers, sent by the sweeper once this
+# weekday (0 = Monday) and hour have passed in TIME_ZONE; it covers the 7 days before that day.
+REPORTS_DIGEST_ENABLED = env_bool("REPORTS_DIGEST_ENABLED", True)
+REPORTS_DIGEST_WEEKDAY = env_int("REPORTS_DIGEST_WEEKDAY", 0, minimum=0, maximum=6)
+REPORTS_DIGEST_HOUR = env_int("REPORTS_DIGEST_HOUR", 7, minimum=0, maximum=23)
 
 # Turn on behind TLS.
 SESSION_COOKIE_SECURE = env_bool("DJANGO_SECURE_COOKIES", False)

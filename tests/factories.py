@@ -128,3 +128,12 @@ def make_shipped_tent_order(customer: Customer) -> Order:
         order=order, occurred_at=timezone.now() - timedelta(days=2), status="in_transit", location="Kassel"
     )
     return order
+
+
+def desk_events(callbacks: Any) -> list[dict[str, Any]]:
+    """The desk events that on_commit callbacks (captured with
+    django_capture_on_commit_callbacks) send: notify's outboxes hold a
+    transaction's events, each as (groups, event)."""
+    from helpdesk.tickets.notify import _Outbox
+
+    return [event for callback in callbacks if isinstance(callback, _Outbox) for _, event in callback]

@@ -9,21 +9,26 @@ from typing import Any
 
 import django_filters as filters
 from django import forms
-from django.db.models import QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
 from helpdesk.customers.models import CustomerTier
+from helpdesk.reports.formulas import CSAT_SATISFIED_MIN, NPS_DETRACTOR_MAX, NPS_PROMOTER_MIN
 from helpdesk.tickets import selectors
 from helpdesk.tickets.models import (
     SentimentLabel,
+    SentimentTrend,
+    SlaClock,
+    SlaClockKind,
     Ticket,
     TicketCategory,
     TicketChannel,
     TicketPriority,
     TicketStatus,
 )
+from surveys.models import SurveyKind, SurveyReason
 
 # TicketCategory.UNSORTED is the empty string, which a query string cannot
 # tell apart from "no filter"; "none" stands for it, as it does for assignee.
@@ -55,6 +60,87 @@ class AssigneeFilter(filters.Filter):
 
 @extend_schema_field(OpenApiTypes.INT)
 class IdFilter(filters.Filter):
+    field_class = forms.IntegerField
+
+
+# -- drill-down: the tickets behind a report's figure ----------------------------------
+# The reports (helpdesk.reports.selectors) count with these same conditions, so
+# a figure and the inbox list its link opens agree by construction.
+
+SCORE_GROUPS: dict[str, Q] = {
+    "satisfied": Q(survey__kind=SurveyKind.CSAT, survey__response__score__gte=CSAT_SATISFIED_MIN),
+    "unsatisfied": Q(survey__kind=SurveyKind.CSAT, survey__response__score__lt=CSAT_SATISFIED_MIN),
+    "promoter": Q(survey__kind=SurveyKind.NPS, survey__response__score__gte=NPS_PROMOTER_MIN),
+    "passive": Q(
+        survey__kind=SurveyKind.NPS,
+        survey__response__score__gt=NPS_DETRACTOR_MAX,
+        survey__response__score__lt=NPS_PROMOTER_MIN,
+    ),
+    "detractor": Q(survey__kind=SurveyKind.NPS, survey__response__score__lte=NPS_DETRACTOR_MAX),
+}
+SURVEY_STATES: dict[str, Q] = {
+    "sent": Q(survey__sent_at__isnull=False),
+    "answered": Q(survey__response__isnull=False),
+    "unanswered": Q(survey__sent_at__isnull=False, survey__response__isnull=True),
+}
+FOLLOW_UPS: dict[str, Q] = {
+    "opened": Q(survey_follow_up__isnull=False),
+    "recovered": Q(survey_follow_up__recovered_at__isnull=False),
+}
+
+
+def _first_response_clock(*conditions: Q, **lookups: Any) -> Exists:
+    # A ticket has one first-response clock: started when it opens, never restarted.
+    clocks = SlaClock.objects.filter(*conditions, ticket=OuterRef("pk"), kind=SlaClockKind.FIRST_RESPONSE, **lookups)
+    return Exists(clocks)
+
+
+def first_response_q(value: str) -> Q:
+    """met: the first-response SLA clock stopped without a breach; breached: it
+    breached; measured: either of the two (what SLA compliance divides by);
+    responded: the ticket has a first response; waiting: it has none yet."""
+    if value == "met":
+        return Q(_first_response_clock(stopped_at__isnull=False, breached_at__isnull=True))
+    if value == "breached":
+        return Q(_first_response_clock(breached_at__isnull=False))
+    if value == "measured":
+        return Q(_first_response_clock(Q(stopped_at__isnull=False) | Q(breached_at__isnull=False)))
+    if value == "responded":
+        return Q(first_response_at__isnull=False)
+    if value == "waiting":
+        return Q(first_response_at__isnull=True)
+    raise ValueError(value)
+
+
+def survey_kind_q(kind: str, *, answered: bool = True) -> Q:
+    """The ticket's survey is of this kind (and, by default, answered)."""
+    q = Q(survey__kind=kind)
+    return q & Q(survey__response__isnull=False) if answered else q
+
+
+FIRST_RESPONSE_CHOICES = [
+    ("met", "SLA met"),
+    ("breached", "SLA breached"),
+    ("measured", "SLA met or breached"),
+    ("responded", "Answered"),
+    ("waiting", "No first response yet"),
+]
+CUSTOMER_GROUP_CHOICES = [("new", "New"), ("retained", "Retained"), ("lost", "Lost")]
+
+
+class TicketFilterForm(forms.Form):
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        # Retention groups belong to a period: the report's, given as the created dates.
+        if cleaned.get("customers") and not (cleaned.get("created_from") and cleaned.get("created_to")):
+            self.add_error("customers", "Give created_from and created_to with customers.")
+        return cleaned
+
+
+@extend_schema_field(OpenApiTypes.INT)
+class ScoreFilter(filters.Filter):
+    """A whole number within min_value..max_value (given as keyword arguments)."""
+
     field_class = forms.IntegerField
 
 
@@ -118,10 +204,103 @@ class TicketFilter(filters.FilterSet):
     )
     created_after = filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
     created_before = filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
+    # Drill-down from the reports (helpdesk.reports): the tickets behind a figure.
+    survey_kind = filters.ChoiceFilter(
+        choices=SurveyKind.choices,
+        method="filter_survey_kind",
+        empty_label=ANY,
+        help_text="The ticket's survey is of this kind and answered (with survey=..., of this kind in that state).",
+    )
+    score = ScoreFilter(
+        field_name="survey__response__score", min_value=0, max_value=10, help_text="The survey answer, 0-10."
+    )
+    score_group = filters.ChoiceFilter(
+        choices=[(name, name.title()) for name in SCORE_GROUPS],
+        method="filter_score_group",
+        empty_label=ANY,
+        help_text="CSAT satisfied (4-5) / unsatisfied (1-3); NPS promoter (9-10) / passive (7-8) / detractor (0-6).",
+    )
+    survey = filters.ChoiceFilter(
+        choices=[(name, name.title()) for name in SURVEY_STATES],
+        method="filter_survey",
+        empty_label=ANY,
+        help_text="sent: a survey went out; answered: it has an answer; unanswered: sent without an answer.",
+    )
+    reason = filters.ChoiceFilter(
+        field_name="survey__response__reason",
+        choices=SurveyReason.choices,
+        empty_label=ANY,
+        help_text="The reason given with a low score.",
+    )
+    follow_up = filters.ChoiceFilter(
+        choices=[(name, name.title()) for name in FOLLOW_UPS],
+        method="filter_follow_up",
+        empty_label=ANY,
+        help_text="Tickets that are follow-ups a low score opened; recovered: a later survey came back happy.",
+    )
+    first_response = filters.ChoiceFilter(
+        choices=FIRST_RESPONSE_CHOICES,
+        method="filter_first_response",
+        empty_label=ANY,
+        help_text="The first-response SLA: met, breached or measured (either); responded or waiting (none yet).",
+    )
+    hour = ScoreFilter(
+        method="filter_hour", min_value=0, max_value=23, help_text="Opened in this hour of the day (desk time zone)."
+    )
+    trend = filters.ChoiceFilter(
+        field_name="sentiment_trend",
+        choices=SentimentTrend.choices,
+        empty_label=ANY,
+        help_text="How the customer's mood moved in the conversation.",
+    )
+    solved = filters.ChoiceFilter(
+        choices=[("true", "Solved"), ("false", "Not solved")],
+        method="filter_solved",
+        empty_label=ANY,
+        help_text="true: solved (solved_at set); false: not solved.",
+    )
+    customers = filters.ChoiceFilter(
+        choices=CUSTOMER_GROUP_CHOICES,
+        method="filter_customers",
+        empty_label=ANY,
+        help_text="Customers new, retained or lost over the period created_from..created_to (both required).",
+    )
 
     class Meta:
         model = Ticket
         fields: list[str] = []
+        form = TicketFilterForm
+
+    def filter_survey_kind(self, queryset: QuerySet[Ticket], name: str, value: str) -> QuerySet[Ticket]:
+        # With survey=sent|unanswered the kind narrows that state instead of meaning "answered".
+        return queryset.filter(survey_kind_q(value, answered=not self.form.cleaned_data.get("survey")))
+
+    def filter_score_group(self, queryset: QuerySet[Ticket], name: str, value: str) -> QuerySet[Ticket]:
+        return queryset.filter(SCORE_GROUPS[value])
+
+    def filter_survey(self, queryset: QuerySet[Ticket], name: str, value: str) -> QuerySet[Ticket]:
+        return queryset.filter(SURVEY_STATES[value])
+
+    def filter_follow_up(self, queryset: QuerySet[Ticket], name: str, value: str) -> QuerySet[Ticket]:
+        return queryset.filter(FOLLOW_UPS[value])
+
+    def filter_first_response(self, queryset: QuerySet[Ticket], name: str, value: str) -> QuerySet[Ticket]:
+        return queryset.filter(first_response_q(value))
+
+    def filter_solved(self, queryset: QuerySet[Ticket], name: str, value: str) -> QuerySet[Ticket]:
+        return queryset.filter(solved_at__isnull=value != "true")
+
+    def filter_hour(self, queryset: QuerySet[Ticket], name: str, value: int) -> QuerySet[Ticket]:
+        # created_at__hour reads the hour in the current (desk) time zone.
+        return queryset.filter(created_at__hour=value)
+
+    def filter_customers(self, queryset: QuerySet[Ticket], name: str, value: str) -> QuerySet[Ticket]:
+        # Imported here: the retention selectors are the customers app's, read only by this filter.
+        from helpdesk.customers.retention import customer_group_ids
+
+        data = self.form.cleaned_data
+        start, end = _day_start(data["created_from"]), _day_start(data["created_to"] + timedelta(days=1))
+        return queryset.filter(customer_id__in=customer_group_ids(value, start=start, end=end))
 
     def filter_search(self, queryset: QuerySet[Ticket], name: str, value: str) -> QuerySet[Ticket]:
         return selectors.ticket_search(queryset, value)

@@ -142,23 +142,54 @@ def notify_on_commit(
         groups.add(agent_group(ticket.assignee_id))
     if not (message is not None and message.internal) and change not in AGENT_ONLY_CHANGES:
         groups.add(customer_group(ticket.customer_id))
-    transaction.on_commit(lambda: _send(sorted(groups), event))
+    _outbox().append((sorted(groups), event))
 
 
-def _send(groups: list[str], event: dict[str, Any]) -> None:
+class _Outbox(list[tuple[list[str], dict[str, Any]]]):
+    """The events of one transaction, sent together once it commits: one
+    trip to the channel layer per transaction, not per event (a batch of
+    sentiment tags changes dozens of tickets at once)."""
+
+    def __call__(self) -> None:
+        _send(list(self))
+
+
+def _outbox() -> _Outbox:
+    """Where an event of the current transaction waits for its commit: the
+    newest on_commit callback when it is an outbox of this very savepoint
+    level, else a new one. Events stay in the order they were made, and a
+    rolled-back savepoint drops its outbox with the change that did not happen."""
+    connection = transaction.get_connection()
+    if not connection.in_atomic_block:
+        return _Immediate()  # autocommit: the change is committed already
+    if connection.run_on_commit:
+        sids, callback, _robust = connection.run_on_commit[-1]
+        if isinstance(callback, _Outbox) and sids == set(connection.savepoint_ids):
+            return callback
+    outbox = _Outbox()
+    transaction.on_commit(outbox)
+    return outbox
+
+
+class _Immediate(_Outbox):
+    def append(self, item: tuple[list[str], dict[str, Any]]) -> None:
+        _send([item])
+
+
+def _send(events: list[tuple[list[str], dict[str, Any]]]) -> None:
     layer = get_channel_layer()
-    if layer is None:
+    if layer is None or not events:
         return
     try:
         if _loop_running_here():
             # async_to_sync cannot run on a thread that runs an event loop (a
             # script or test driving asyncio code); send from a helper thread.
             with ThreadPoolExecutor(max_workers=1) as pool:
-                pool.submit(async_to_sync(_send_all), layer, groups, event).result(timeout=10)
+                pool.submit(async_to_sync(_send_all), layer, events).result(timeout=10)
         else:
-            async_to_sync(_send_all)(layer, groups, event)
+            async_to_sync(_send_all)(layer, events)
     except Exception:  # the change is committed; clients will resync
-        log.warning("ticket %s: event not sent", event["ticket"]["id"], exc_info=True)
+        log.warning("tickets %s: events not sent", sorted({e["ticket"]["id"] for _, e in events}), exc_info=True)
 
 
 def _loop_running_here() -> bool:
@@ -169,6 +200,16 @@ def _loop_running_here() -> bool:
     return True
 
 
-async def _send_all(layer: Any, groups: list[str], event: dict[str, Any]) -> None:
-    # Concurrently: each group_send is several Redis round trips.
-    await asyncio.gather(*(layer.group_send(group, event) for group in groups))
+async def _send_all(layer: Any, events: list[tuple[list[str], dict[str, Any]]]) -> None:
+    # Concurrently: each group_send is several Redis round trips. Events about
+    # one ticket keep their order within each group (a group's sends are awaited in turn).
+    by_group: dict[str, list[dict[str, Any]]] = {}
+    for groups, event in events:
+        for group in groups:
+            by_group.setdefault(group, []).append(event)
+
+    async def send_in_order(group: str, group_events: list[dict[str, Any]]) -> None:
+        for event in group_events:
+            await layer.group_send(group, event)
+
+    await asyncio.gather(*(send_in_order(group, group_events) for group, group_events in by_group.items()))

@@ -161,6 +161,11 @@ def ticket_route(*, ticket: Ticket, text: str, trigger: str, now: datetime | Non
     return RoutingDecision(category, category_reason, rule, reason)
 
 
+def sentiment_rules_exist() -> bool:
+    """Whether an active rule asks for a sentiment (only then does a tag re-route)."""
+    return RoutingRule.objects.filter(active=True, is_default=False).exclude(sentiments=[]).exists()
+
+
 def ticket_route_tagged(*, ticket: Ticket, text: str, now: datetime) -> RoutingDecision | None:
     """Route again once the opening message has its sentiment tag, when an active
     rule asks for a sentiment and nobody has taken the ticket yet (new and
@@ -168,7 +173,7 @@ def ticket_route_tagged(*, ticket: Ticket, text: str, now: datetime) -> RoutingD
     Precondition: the caller holds the ticket's row and has set its sentiment."""
     if ticket.assignee_id is not None or ticket.status != TicketStatus.NEW:
         return None
-    if not RoutingRule.objects.filter(active=True, is_default=False).exclude(sentiments=[]).exists():
+    if not sentiment_rules_exist():
         return None
     old_team = ticket.team_id
     decision = ticket_route(ticket=ticket, text=text, trigger="tagged", now=now)

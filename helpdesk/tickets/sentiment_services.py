@@ -34,7 +34,7 @@ from helpdesk.tickets.models import (
     TicketStatus,
 )
 from helpdesk.tickets.notify import notify_on_commit
-from helpdesk.tickets.routing_services import ticket_route_tagged
+from helpdesk.tickets.routing_services import sentiment_rules_exist, ticket_route_tagged
 from sentiment import mood
 from sentiment.adapter import SentimentResult, SentimentUnavailable, sentiment_model
 
@@ -114,7 +114,9 @@ def _tags_write(messages: list[Message]) -> None:
 @transaction.atomic
 def _store(tagged: list[tuple[Message, SentimentResult]]) -> None:
     """Store a batch's tags and their tickets' moods in one transaction, the
-    tickets locked in id order (as every writer of several tickets does)."""
+    tickets locked in id order (as every writer of several tickets does).
+    A batch touches dozens of tickets: their events go in one INSERT and
+    their notifications in one trip after commit (notify's outbox)."""
     now = timezone.now()
     by_ticket: dict[int, list[SentimentResult]] = defaultdict(list)
     for message, result in tagged:
@@ -133,9 +135,12 @@ def _store(tagged: list[tuple[Message, SentimentResult]]) -> None:
     scores = _scores_by_ticket([t.pk for t in tickets])
     threshold = settings.SENTIMENT_ESCALATE_CONFIDENCE
     opening = {m.ticket_id: m for m, _ in tagged if m.seq == 1}
+    # Rules that ask for a sentiment route a new chat once its opening message is tagged.
+    route = bool(opening) and sentiment_rules_exist()
+    events: list[TicketEvent] = []
     for ticket in tickets:
-        _mood_update(ticket, scores.get(ticket.pk, []), now=now)
-        if ticket.pk in opening:  # rules that ask for a sentiment can decide now
+        fields = _mood_update(ticket, scores.get(ticket.pk, []), now=now, events=events)
+        if route and ticket.pk in opening:
             ticket_route_tagged(ticket=ticket, text=f"{ticket.subject}\n{opening[ticket.pk].body}", now=now)
         negative = [
             r.confidence
@@ -144,8 +149,11 @@ def _store(tagged: list[tuple[Message, SentimentResult]]) -> None:
         ]
         # A finished conversation (history tagged late) has nobody left to escalate to.
         if negative and ticket.sentiment_escalated_at is None and ticket.status not in FINISHED:
-            _escalate(ticket, confidence=max(negative), now=now)
+            _escalate(ticket, confidence=max(negative), now=now, events=events)
+            fields.append("sentiment_escalated_at")
+        ticket.save(update_fields=fields)
         notify_on_commit(ticket, "sentiment")
+    TicketEvent.objects.bulk_create(events)
 
 
 def _effective(message: Message) -> tuple[str, float]:
@@ -169,8 +177,9 @@ def _scores_by_ticket(ticket_ids: list[int]) -> dict[int, list[float]]:
     return scores
 
 
-def _mood_update(ticket: Ticket, scores: list[float], *, now: datetime) -> None:
-    """Set the ticket's mood and trend from its messages' scores, with events on change."""
+def _mood_update(ticket: Ticket, scores: list[float], *, now: datetime, events: list[TicketEvent]) -> list[str]:
+    """Set the ticket's mood and trend from its messages' scores, adding the
+    events of a change to ``events``; returns the fields to save."""
     previous = ticket.sentiment
     current = mood.mood_score(scores)
     ticket.sentiment_first_score = scores[0] if scores else None
@@ -184,43 +193,52 @@ def _mood_update(ticket: Ticket, scores: list[float], *, now: datetime) -> None:
     ):
         ticket.sentiment_recovered_at = now
         fields.append("sentiment_recovered_at")
-        TicketEvent.objects.create(
-            ticket=ticket,
-            kind=EventKind.RECOVERED,
-            created_at=now,
-            data={"reason": "the customer's mood turned from negative to positive"},
+        events.append(
+            TicketEvent(
+                ticket=ticket,
+                kind=EventKind.RECOVERED,
+                created_at=now,
+                data={"reason": "the customer's mood turned from negative to positive"},
+            )
         )
-    ticket.save(update_fields=fields)
     if ticket.sentiment != previous:
-        TicketEvent.objects.create(
-            ticket=ticket,
-            kind=EventKind.SENTIMENT_CHANGED,
-            created_at=now,
-            data={
-                "old": previous,
-                "new": ticket.sentiment,
-                "score": round(current or 0.0, 3),
-                "trend": ticket.sentiment_trend,
-            },
+        events.append(
+            TicketEvent(
+                ticket=ticket,
+                kind=EventKind.SENTIMENT_CHANGED,
+                created_at=now,
+                data={
+                    "old": previous,
+                    "new": ticket.sentiment,
+                    "score": round(current or 0.0, 3),
+                    "trend": ticket.sentiment_trend,
+                },
+            )
         )
+    return fields
 
 
-def _escalate(ticket: Ticket, *, confidence: float, now: datetime) -> None:
-    """Raise the priority one step and ask the team's leads to look, once per ticket."""
+def _escalate(ticket: Ticket, *, confidence: float, now: datetime, events: list[TicketEvent]) -> None:
+    """Raise the priority one step and ask the team's leads to look, once per
+    ticket. The caller saves sentiment_escalated_at with the mood."""
     # Imported here: services imports this module.
     from helpdesk.tickets.services import ticket_set_priority
 
     ticket.sentiment_escalated_at = now
-    ticket.save(update_fields=["sentiment_escalated_at"])
     reason = f"a confidently negative customer message ({confidence:.0%})"
     step = PRIORITY_STEPS.index(ticket.priority) if ticket.priority in PRIORITY_STEPS else 1
     if step + 1 < len(PRIORITY_STEPS):
-        ticket_set_priority(ticket=ticket, actor=None, priority=TicketPriority(PRIORITY_STEPS[step + 1]), reason=reason)
+        raised = ticket_set_priority(
+            ticket=ticket, actor=None, priority=TicketPriority(PRIORITY_STEPS[step + 1]), reason=reason
+        )
         # The service changed its own copy: later events about this ticket must carry the new values.
-        ticket.refresh_from_db(fields=["priority", "updated_at", "sla_due_at", "sla_breached_at"])
+        for field in ("priority", "updated_at", "sla_due_at", "sla_breached_at"):
+            setattr(ticket, field, getattr(raised, field))
     leads = tuple(Agent.objects.filter(role=AgentRole.TEAM_LEAD, teams=ticket.team_id).values_list("pk", flat=True))
-    TicketEvent.objects.create(
-        ticket=ticket, kind=EventKind.ESCALATED, created_at=now, data={"reason": reason, "leads": list(leads)}
+    events.append(
+        TicketEvent(
+            ticket=ticket, kind=EventKind.ESCALATED, created_at=now, data={"reason": reason, "leads": list(leads)}
+        )
     )
     notify_on_commit(ticket, "escalated", also_agents=leads)
 
@@ -246,7 +264,11 @@ def message_sentiment_correct(*, message: Message, agent: Agent, label: Sentimen
         created_at=now,
         data={"seq": message.seq, "model": message.sentiment, "old": old, "new": label},
     )
-    _mood_update(ticket, _scores_by_ticket([ticket.pk]).get(ticket.pk, []), now=now)
+    events: list[TicketEvent] = []
+    ticket.save(
+        update_fields=_mood_update(ticket, _scores_by_ticket([ticket.pk]).get(ticket.pk, []), now=now, events=events)
+    )
+    TicketEvent.objects.bulk_create(events)
     notify_on_commit(ticket, "sentiment")
     return message
 

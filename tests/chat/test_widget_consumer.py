@@ -124,7 +124,7 @@ async def test_a_lost_notification_costs_a_resync_not_a_message(shop, agent, mon
     await drain(ws)
 
     # Given the channel layer drops the notification of a reply
-    monkeypatch.setattr("helpdesk.tickets.notify._send", lambda groups, event: None)
+    monkeypatch.setattr("helpdesk.tickets.notify._send", lambda events: None)
     await db(ticket_reply)(ticket=ticket, agent=agent, body="You will not hear of this live")
     assert await ws.receive_nothing(timeout=0.3)
 

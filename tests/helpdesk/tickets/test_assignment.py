@@ -110,7 +110,7 @@ def cat(team) -> Agent:
 @pytest.fixture
 def sent(monkeypatch) -> list[tuple[list[str], dict[str, Any]]]:
     calls: list[tuple[list[str], dict[str, Any]]] = []
-    monkeypatch.setattr(notify, "_send", lambda groups, event: calls.append((list(groups), event)))
+    monkeypatch.setattr(notify, "_send", lambda events: calls.extend((list(g), e) for g, e in events))
     return calls
 
 

@@ -36,7 +36,7 @@ Sent = list[tuple[list[str], dict[str, Any]]]
 def sent(monkeypatch) -> Sent:
     """What would have gone to the channel layer: (groups, event) per send."""
     calls: Sent = []
-    monkeypatch.setattr(notify, "_send", lambda groups, event: calls.append((list(groups), event)))
+    monkeypatch.setattr(notify, "_send", lambda events: calls.extend((list(g), e) for g, e in events))
     return calls
 
 
@@ -46,6 +46,40 @@ def ticket(customer, logistics) -> Ticket:
 
 
 # -- notifications after commit ------------------------------------------------------------
+
+
+def test_events_made_at_one_level_of_a_transaction_leave_together_in_order(
+    customer, logistics, sent, django_capture_on_commit_callbacks
+):
+    first, second = make_ticket(customer, logistics), make_ticket(customer, logistics)
+    # One transaction, as a batch of sentiment tags makes.
+    with django_capture_on_commit_callbacks(execute=True) as callbacks, transaction.atomic():
+        notify.notify_on_commit(first, "sentiment")
+        notify.notify_on_commit(second, "sentiment")
+        notify.notify_on_commit(first, "escalated")
+
+    assert [(event["ticket"]["id"], event["change"]) for _, event in sent] == [
+        (first.pk, "sentiment"),
+        (second.pk, "sentiment"),
+        (first.pk, "escalated"),
+    ]
+    assert len(callbacks) == 1  # one trip to the channel layer
+
+
+def test_a_rolled_back_savepoint_takes_its_events_with_it(
+    ticket, logistics_agent, sent, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
+        message_post(ticket=ticket, author_kind=AuthorKind.CUSTOMER, body="First")
+        try:
+            with transaction.atomic():
+                ticket_note(ticket=ticket, agent=logistics_agent, body="Undone")
+                raise RuntimeError("the inner change fails")
+        except RuntimeError:
+            pass
+        message_post(ticket=ticket, author_kind=AuthorKind.CUSTOMER, body="Second")
+
+    assert [event["message"]["body"] for _, event in sent] == ["First", "Second"]
 
 
 def test_a_customer_message_reaches_the_team_managers_and_the_customer_after_commit(

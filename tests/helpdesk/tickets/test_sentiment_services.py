@@ -156,7 +156,7 @@ def test_sentiment_events_never_reach_the_customers_widget(
         messages_tag_batch()
     original = notify._send
     try:
-        notify._send = lambda groups, event: sent.append((groups, event))
+        notify._send = lambda events: sent.extend(events)
         for callback in callbacks:
             callback()
     finally:
@@ -257,7 +257,7 @@ def test_events_after_an_escalation_carry_the_raised_priority(
         messages_tag_batch()
     original = notify._send
     try:
-        notify._send = lambda groups, event: sent.append(event)
+        notify._send = lambda events: sent.extend(e for _, e in events)
         for callback in callbacks:
             callback()
     finally:

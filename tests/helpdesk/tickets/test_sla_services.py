@@ -56,7 +56,7 @@ def default_policy(db) -> SlaPolicy:
 @pytest.fixture
 def sent(monkeypatch) -> Sent:
     calls: Sent = []
-    monkeypatch.setattr(notify, "_send", lambda groups, event: calls.append((list(groups), event)))
+    monkeypatch.setattr(notify, "_send", lambda events: calls.extend((list(g), e) for g, e in events))
     return calls
 
 

@@ -3,8 +3,9 @@
 Each pass records the SLA warnings and breaches whose time has passed but that
 no task recorded (sla_services.sla_sweep), marks agents whose desk went silent
 offline (assignment_services.agents_offline_sweep), drains team queues no
-trigger announced (assignment_sweep), and queues a sentiment run for messages
-left untagged (sentiment_services.sentiment_sweep). Every write is a
+trigger announced (assignment_sweep), queues a sentiment run for messages
+left untagged (sentiment_services.sentiment_sweep), and the managers' weekly
+digest once it is due (reports.services.digest_schedule). Every write is a
 conditional update, so any number of sweepers, and the tasks, may run at once.
 """
 
@@ -80,12 +81,16 @@ class Command(BaseCommand):
         offline = agents_offline_sweep(now=now)
         assigned = assignment_sweep(now=now)
         tagging = sentiment_sweep(now=now)
+        # Imported here: reports read tickets, so tickets import reports only at this one call.
+        from helpdesk.reports.services import digest_schedule
+
+        digest = digest_schedule(now=now)
         took = time.monotonic() - started
         summary = (
             f"warned={sla.warned} breached={sla.breached} offline={offline} assigned={assigned} "
-            f"tagging_queued={tagging} seconds={took:.4f}"
+            f"tagging_queued={tagging} digest_queued={int(digest)} seconds={took:.4f}"
         )
-        if sla.warned or sla.breached or offline or assigned or tagging:
+        if sla.warned or sla.breached or offline or assigned or tagging or digest:
             log.info("sweeper: %s", summary)
         if self.verbosity >= 2:
             self.stdout.write(summary)
