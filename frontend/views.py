@@ -22,10 +22,11 @@ from django.urls import reverse
 
 from chat.origins import widget_origin_allowed
 from frontend.demo import demo_shop_get, demo_shop_url_for, desk_origin_for
+from helpdesk.security import csp_extend
 from helpdesk.customers.selectors import customer_context
 from helpdesk.reports.scope import ScopeForm
 from helpdesk.tickets.event_text import HIDDEN_KINDS, event_text
-from helpdesk.tickets.filters import ANY, CATEGORY_CHOICES, ME, NONE, TicketFilter
+from helpdesk.tickets.filters import ANY, CATEGORY_CHOICES, DRILL_DOWN, ME, NONE, TicketFilter
 from helpdesk.tickets.models import (
     Agent,
     AgentRole,
@@ -104,10 +105,15 @@ INBOX_SYNC_IDS = 100
 # hand-made links, kept as hidden fields when given. Every other filter of
 # TicketFilter appears in the bar by itself.
 BAR_ELSEWHERE = ("q", "queue")
-BAR_HIDDEN = ("customer", "created_after", "created_before")
+BAR_HIDDEN = ("customer", "created_after", "created_before", *DRILL_DOWN)
 # Query parameters of /inbox/rows/ that are positions in the list, not filters.
 CURSOR_PARAMS = ("after", "through")
 POSITION_PARAMS = (*CURSOR_PARAMS, "ids")
+
+
+def _choice_text(field: forms.Field, value: str) -> str:
+    """A filter value as its label where the field has choices."""
+    return str(dict(getattr(field, "choices", ())).get(value, value))
 
 
 def _inbox_filters(request: HttpRequest, agent: Agent) -> TicketFilter:
@@ -147,6 +153,15 @@ def _filter_bar(filterset: TicketFilter) -> dict[str, Any]:
         "form": form,
         "fields": [form[name] for name in names],
         "kept": [(name, form.data[name]) for name in BAR_HIDDEN if form.data.get(name)],
+        # What a report's link filtered by, in words: "Score group: Detractor (0-6)".
+        "kept_shown": [
+            (
+                form.fields[name].label or name.replace("_", " ").capitalize(),
+                _choice_text(form.fields[name], form.data[name]),
+            )
+            for name in DRILL_DOWN
+            if form.data.get(name) and name != "merged"
+        ],
         # Errors of fields without a control of their own are listed above the bar.
         "other_errors": [(form.fields[n].label or n, e) for n, e in form.errors.items() if n not in names],
     }
@@ -463,7 +478,7 @@ def demo_shop(request: HttpRequest) -> HttpResponse:
     demo = demo_shop_get(external_id=request.GET.get("customer", ""))
     desk_origin = desk_origin_for(request)
     page_origin = f"{request.scheme}://{request.get_host()}"
-    return render(
+    response = render(
         request,
         "frontend/demo_shop.html",
         {
@@ -474,4 +489,13 @@ def demo_shop(request: HttpRequest) -> HttpResponse:
             # The desk refuses widget sessions from origins it does not list.
             "origin_allowed": widget_origin_allowed(page_origin),
         },
+    )
+    # What a shop's own CSP allows for the widget (docs/deployment.md): its script,
+    # calls, socket and images from the desk, and the <style> it puts in its shadow root.
+    return csp_extend(
+        response,
+        script_src=[desk_origin],
+        connect_src=[desk_origin, "ws" + desk_origin.removeprefix("http")],
+        img_src=[desk_origin],
+        style_src=["'unsafe-inline'"],
     )

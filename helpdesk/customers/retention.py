@@ -33,7 +33,7 @@ from helpdesk.customers.models import Customer, Order, Shop
 RETENTION_WINDOW = timedelta(days=365)
 # With (almost) no churn 1 / churn is absurdly long; a shop plans on at most this.
 LIFESPAN_CAP_YEARS = Decimal(10)
-CUSTOMER_GROUPS = ("new", "retained", "lost")
+CUSTOMER_GROUPS = ("start", "end", "new", "retained", "lost")
 CENT = Decimal("0.01")
 
 
@@ -60,6 +60,10 @@ def new_between(start: datetime, end: datetime) -> Q:
 
 
 def _group_condition(group: str, *, start: datetime, end: datetime) -> Q:
+    if group == "start":
+        return Q(active_at(start))
+    if group == "end":
+        return Q(active_at(end))
     if group == "new":
         return new_between(start, end)
     if group == "retained":
@@ -71,7 +75,7 @@ def _group_condition(group: str, *, start: datetime, end: datetime) -> Q:
 
 def customer_group_ids(group: str, *, start: datetime, end: datetime) -> QuerySet[Customer, int]:
     """Ids of the customers of a retention group of the period [start, end):
-    "new", "retained" or "lost" (see the module docstring). A subquery, meant
+    "start" or "end" (active then), "new", "retained" or "lost" (see the module docstring). A subquery, meant
     for ``Q(customer__in=...)``; raises ValueError for another group."""
     return Customer.objects.filter(_group_condition(group, start=start, end=end)).values_list("pk", flat=True)
 

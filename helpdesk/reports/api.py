@@ -17,7 +17,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from helpdesk.api import KeysetPagination
+from helpdesk.api import KeysetPagination, unknown_parameters
 from helpdesk.reports import export, selectors
 from helpdesk.reports.retention import retention_report
 from helpdesk.reports.scope import ReportScope, ScopeForm
@@ -75,7 +75,14 @@ class CsvRenderer(BaseRenderer):
         return "".join(export.csv_lines(rows)).encode()
 
 
-def _scope(request: Request) -> ReportScope | Response:
+SCOPE_NAMES = ("from", "to", "team", "agent", "channel", "category")
+
+
+def _scope(request: Request, *, filters: tuple[str, ...] = ()) -> ReportScope | Response:
+    """The report's scope; 400 for a bad value or for a parameter that is
+    neither a scope field nor one of ``filters``."""
+    if unknown := unknown_parameters(request.query_params, known=(*SCOPE_NAMES, *filters)):
+        return Response({"errors": unknown}, status=400)
     form = ScopeForm(request.query_params)
     if not form.is_valid():
         return Response({"errors": form.field_errors()}, status=400)
@@ -138,7 +145,7 @@ class ReportTicketsView(APIView):
         "JSON pages by cursor; ?format=csv streams every row.",
     )
     def get(self, request: Request) -> Response | StreamingHttpResponse:
-        scope = _scope(request)
+        scope = _scope(request, filters=tuple(TicketFilter.base_filters))
         if isinstance(scope, Response):
             return scope
         agent: Agent = request.agent

@@ -139,7 +139,7 @@ def _figures(scope: ReportScope) -> list[dict[str, Any]]:
             previous=counts_before.at_start,
             unit="count",
             help="Customers with a kept order in the year before the period's start. " + SHOP_WIDE,
-            tickets=all_tickets,
+            tickets=scope.inbox_url(customers="start"),
         ),
         shapes.figure(
             "customers_end",
@@ -149,7 +149,7 @@ def _figures(scope: ReportScope) -> list[dict[str, Any]]:
             unit="count",
             better="up",
             help="Customers with a kept order in the year before the period's end. " + SHOP_WIDE,
-            tickets=all_tickets,
+            tickets=scope.inbox_url(customers="end"),
         ),
         shapes.figure(
             "customers_new",

@@ -68,6 +68,7 @@ class ReportScope:
         params: dict[str, str | int] = {
             "created_from": self.date_from.isoformat(),
             "created_to": self.date_to.isoformat(),
+            "merged": "false",  # reports leave out tickets merged into another
         }
         if self.team is not None:
             params["team"] = self.team.slug

@@ -10,7 +10,15 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from helpdesk.tickets.models import EventKind, TicketCategory, TicketChannel, TicketPriority, TicketStatus
+from helpdesk.tickets.models import (
+    EventKind,
+    SentimentLabel,
+    SentimentTrend,
+    TicketCategory,
+    TicketChannel,
+    TicketPriority,
+    TicketStatus,
+)
 
 # These duplicate the messages they accompany; the thread shows the messages.
 HIDDEN_KINDS = frozenset({EventKind.MESSAGE, EventKind.REPLIED, EventKind.NOTE, EventKind.FIRST_RESPONSE})
@@ -107,6 +115,23 @@ def event_text(kind: str, data: Mapping[str, Any], *, actor: str = "", teams: Ma
             text += "; tags " + " ".join(f"+{name}" for name in data["tags"])
         category = data.get("category_label") or _label(dict(TicketCategory.choices), data.get("category"))
         return text + f". Category {category}: {data.get('category_reason') or 'kept'}"
+    if kind == EventKind.SENTIMENT_CHANGED:
+        moods = dict(SentimentLabel.choices)
+        old = f"{_label(moods, data.get('old'))} → " if data.get("old") else ""
+        text = f"Mood: {old}{_label(moods, data.get('new'))}"
+        trend = data.get("trend")
+        return text + (
+            f" ({_label(dict(SentimentTrend.choices), trend).lower()} since the first message)" if trend else ""
+        )
+    if kind == EventKind.SENTIMENT_CORRECTED:
+        moods = dict(SentimentLabel.choices)
+        seq = f" of message {data['seq']}" if data.get("seq") else ""
+        old = _label(moods, data.get("old"))
+        return f"Mood tag{seq} corrected from {old} to {_label(moods, data.get('new'))}" + _by(actor)
+    if kind == EventKind.ESCALATED:
+        return "Escalated to the team lead" + (f": {_reason(data)}" if _reason(data) else "")
+    if kind == EventKind.RECOVERED:
+        return "Recovered: the customer's mood turned from negative to positive"
     # A kind added later: its label, or its value made readable.
     label = dict(EventKind.choices).get(kind) or kind.replace("_", " ").replace(".", " ").strip().capitalize()
     reason = _reason(data)

@@ -125,7 +125,31 @@ FIRST_RESPONSE_CHOICES = [
     ("responded", "Answered"),
     ("waiting", "No first response yet"),
 ]
-CUSTOMER_GROUP_CHOICES = [("new", "New"), ("retained", "Retained"), ("lost", "Lost")]
+CUSTOMER_GROUP_CHOICES = [
+    ("start", "Customers at the start"),
+    ("end", "Customers at the end"),
+    ("new", "New"),
+    ("retained", "Retained"),
+    ("lost", "Lost"),
+]
+
+
+# Filters the reports' drill-down links use (helpdesk.reports): the inbox keeps
+# them without a control of their own and names them above the list.
+DRILL_DOWN = (
+    "survey_kind",
+    "score",
+    "score_group",
+    "survey",
+    "reason",
+    "follow_up",
+    "first_response",
+    "hour",
+    "trend",
+    "solved",
+    "customers",
+    "merged",
+)
 
 
 class TicketFilterForm(forms.Form):
@@ -206,64 +230,87 @@ class TicketFilter(filters.FilterSet):
     created_before = filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
     # Drill-down from the reports (helpdesk.reports): the tickets behind a figure.
     survey_kind = filters.ChoiceFilter(
+        label="Survey kind",
         choices=SurveyKind.choices,
         method="filter_survey_kind",
         empty_label=ANY,
         help_text="The ticket's survey is of this kind and answered (with survey=..., of this kind in that state).",
     )
     score = ScoreFilter(
-        field_name="survey__response__score", min_value=0, max_value=10, help_text="The survey answer, 0-10."
+        label="Survey score",
+        field_name="survey__response__score",
+        min_value=0,
+        max_value=10,
+        help_text="The survey answer, 0-10.",
     )
     score_group = filters.ChoiceFilter(
+        label="Score group",
         choices=[(name, name.title()) for name in SCORE_GROUPS],
         method="filter_score_group",
         empty_label=ANY,
         help_text="CSAT satisfied (4-5) / unsatisfied (1-3); NPS promoter (9-10) / passive (7-8) / detractor (0-6).",
     )
     survey = filters.ChoiceFilter(
+        label="Survey",
         choices=[(name, name.title()) for name in SURVEY_STATES],
         method="filter_survey",
         empty_label=ANY,
         help_text="sent: a survey went out; answered: it has an answer; unanswered: sent without an answer.",
     )
     reason = filters.ChoiceFilter(
+        label="Low-score reason",
         field_name="survey__response__reason",
         choices=SurveyReason.choices,
         empty_label=ANY,
         help_text="The reason given with a low score.",
     )
     follow_up = filters.ChoiceFilter(
+        label="Follow-up",
         choices=[(name, name.title()) for name in FOLLOW_UPS],
         method="filter_follow_up",
         empty_label=ANY,
         help_text="Tickets that are follow-ups a low score opened; recovered: a later survey came back happy.",
     )
     first_response = filters.ChoiceFilter(
+        label="First response",
         choices=FIRST_RESPONSE_CHOICES,
         method="filter_first_response",
         empty_label=ANY,
         help_text="The first-response SLA: met, breached or measured (either); responded or waiting (none yet).",
     )
     hour = ScoreFilter(
-        method="filter_hour", min_value=0, max_value=23, help_text="Opened in this hour of the day (desk time zone)."
+        label="Hour opened",
+        method="filter_hour",
+        min_value=0,
+        max_value=23,
+        help_text="Opened in this hour of the day (desk time zone).",
     )
     trend = filters.ChoiceFilter(
+        label="Mood trend",
         field_name="sentiment_trend",
         choices=SentimentTrend.choices,
         empty_label=ANY,
         help_text="How the customer's mood moved in the conversation.",
     )
     solved = filters.ChoiceFilter(
+        label="Solved",
         choices=[("true", "Solved"), ("false", "Not solved")],
         method="filter_solved",
         empty_label=ANY,
         help_text="true: solved (solved_at set); false: not solved.",
     )
     customers = filters.ChoiceFilter(
+        label="Customers",
         choices=CUSTOMER_GROUP_CHOICES,
         method="filter_customers",
         empty_label=ANY,
-        help_text="Customers new, retained or lost over the period created_from..created_to (both required).",
+        help_text="Customers at the start or end of the period created_from..created_to (both required), "
+        "or new, retained or lost over it.",
+    )
+    merged = filters.BooleanFilter(
+        label="Merged into another",
+        method="filter_merged",
+        help_text="true: only tickets merged into another; false: none of those (as the reports count).",
     )
 
     class Meta:
@@ -293,6 +340,9 @@ class TicketFilter(filters.FilterSet):
     def filter_hour(self, queryset: QuerySet[Ticket], name: str, value: int) -> QuerySet[Ticket]:
         # created_at__hour reads the hour in the current (desk) time zone.
         return queryset.filter(created_at__hour=value)
+
+    def filter_merged(self, queryset: QuerySet[Ticket], name: str, value: bool | None) -> QuerySet[Ticket]:
+        return queryset if value is None else queryset.filter(merged_into__isnull=not value)
 
     def filter_customers(self, queryset: QuerySet[Ticket], name: str, value: str) -> QuerySet[Ticket]:
         # Imported here: the retention selectors are the customers app's, read only by this filter.

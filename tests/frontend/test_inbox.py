@@ -162,6 +162,17 @@ def test_created_dates_are_whole_days_in_the_desks_time_zone(manager, assorted):
     assert only_old == [assorted["old"].pk]
 
 
+def test_a_reports_drill_down_filter_is_named_above_the_list_without_a_control(manager, assorted):
+    # When a report's link opens the inbox with a drill-down filter
+    page = client_for(manager).get(INBOX, {"first_response": "waiting", "merged": "false"}).content.decode()
+
+    # Then the agent reads what it filters by, the filter is kept on Apply, and no select is added to the bar
+    assert re.search(r'data-testid="kept-filters">.*First response: No first response yet', page, re.S)
+    assert '<input type="hidden" name="first_response" value="waiting">' in page
+    assert 'name="merged" value="false"' in page
+    assert '<select name="first_response"' not in page
+
+
 def test_unassigned_and_unread_only(logistics_agent, customer, logistics):
     read = make_ticket(customer, logistics, subject="Read")
     ticket_read(agent=logistics_agent, ticket=read, seq=read.last_seq)

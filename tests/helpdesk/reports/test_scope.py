@@ -91,5 +91,5 @@ def test_the_inbox_link_carries_the_scope_and_the_drill_down(logistics, logistic
     assert parse_qs(url.query) == {
         "created_from": ["2025-03-01"], "created_to": ["2025-03-10"], "team": ["logistics"],
         "assignee": [str(logistics_agent.pk)], "channel": ["chat"], "category": ["none"],
-        "score_group": ["satisfied"],
+        "score_group": ["satisfied"], "merged": ["false"],
     }  # fmt: skip

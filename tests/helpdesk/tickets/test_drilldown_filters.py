@@ -9,9 +9,11 @@ from typing import Any
 
 import pytest
 from django.test import Client, override_settings
+from django.utils import timezone
 
+from helpdesk.tickets.services import ticket_merge
 from tests.conftest import api_client_for
-from tests.factories import make_customer, make_order
+from tests.factories import make_customer, make_order, make_ticket
 from tests.helpdesk.reports.builders import DAY1, at, follow_up, ticket
 
 pytestmark = pytest.mark.django_db
@@ -154,3 +156,41 @@ def test_the_inbox_page_takes_the_drill_down_filters(manager, customer, logistic
     page = client.get("/inbox/", {"score_group": "satisfied", "created_from": "2025-03-01"}).content.decode()
 
     assert f'data-ticket-id="{satisfied.pk}"' in page and page.count('data-testid="ticket-row"') == 1
+
+
+def test_merged_false_leaves_out_tickets_merged_into_another(customer, logistics, logistics_agent, manager):
+    # Given two tickets of one customer, one merged into the other
+    source, target = make_ticket(customer, logistics), make_ticket(customer, logistics)
+    ticket_merge(source=source, target=target, actor=logistics_agent)
+
+    # When the inbox lists with merged=false and merged=true
+    client = Client()
+    client.force_login(manager.user)
+    kept = client.get("/api/v1/tickets/", {"merged": "false"}).json()["results"]
+    gone = client.get("/api/v1/tickets/", {"merged": "true"}).json()["results"]
+
+    # Then only the target is left in the first, only the source in the second
+    assert [t["id"] for t in kept] == [target.pk]
+    assert [t["id"] for t in gone] == [source.pk]
+
+
+def test_customers_at_the_start_and_end_of_a_period_are_filters_too(shop, logistics, manager):
+    # Given a customer whose only order is 380 days old (a customer 30 days ago,
+    # no longer today) and one whose first order is 5 days old
+    lapsed = make_customer(shop, name="Lapsed", email="l@example.com")
+    newcomer = make_customer(shop, name="Newcomer", email="n@example.com")
+    make_order(lapsed, status="delivered", placed_at=timezone.now() - timedelta(days=380))
+    make_order(newcomer, status="delivered", placed_at=timezone.now() - timedelta(days=5))
+    tickets = {c.name: make_ticket(c, logistics) for c in (lapsed, newcomer)}
+    client = Client()
+    client.force_login(manager.user)
+    today = timezone.localdate()
+    period = {"created_from": (today - timedelta(days=29)).isoformat(), "created_to": today.isoformat()}
+
+    # When the inbox lists the customers at the start and at the end of the last 30 days
+    at_start = client.get("/api/v1/tickets/", {**period, "customers": "start"}).json()["results"]
+    at_end = client.get("/api/v1/tickets/", {**period, "customers": "end"}).json()["results"]
+
+    # Then the lapsed customer was one at the start, the newcomer is one at the end
+    assert [t["id"] for t in at_start] == [tickets["Lapsed"].pk]
+    assert [t["id"] for t in at_end] == [tickets["Newcomer"].pk]
