@@ -62,6 +62,12 @@ migrations-check: install ## Fail when models changed without a migration
 
 ci: lint typecheck migrations-check test ## Everything CI runs
 
+# The environment file to check; the shipped example (throwaway secret) by default.
+PROD_ENV ?= deploy/production.env.example
+.PHONY: prod-check
+prod-check: install ## Production settings pass `check --deploy`; deploy/nginx.conf passes `nginx -t` (docs/deployment.md)
+	PYTHON=$(BIN)/python deploy/prod-check.sh $(PROD_ENV)
+
 # The shipped model was trained on 18,000 of the 40,555 packaged training rows (time on 2 shared cores);
 # `make train-sentiment TRAIN_ARGS=` trains on all of them.
 TRAIN_ARGS ?= --limit 18000

@@ -19,9 +19,10 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.db import InterfaceError, OperationalError
 from django.utils import timezone
 
-from chat import schemas
+from chat import schemas, sessions
 from chat.models import Visitor
 from chat.schemas import ProtocolError, Schema
 from chat.selectors import conversation_get, conversation_list, visitor_for_connect_token
@@ -49,8 +50,14 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 # Websocket close codes sent before accept are not seen by browsers; these are
-# for logs and for clients that read them.
+# for logs and for clients that read them. After accept, 4401 means the
+# sign-in behind the socket ended: the desk stops reconnecting (docs/protocol.md).
 CLOSE_UNAUTHORISED = 4401
+REVOKED_TEXT: dict[sessions.Reason, str] = {
+    "signed_out": "You were signed out.",
+    "password_changed": "Your password was changed; sign in again.",
+    "deactivated": "Your desk account was deactivated.",
+}
 # Agents' team lists are re-read at most this often, and whenever they open a ticket.
 SCOPE_REFRESH_SECONDS = 10
 # A viewer not heard from for this long has left (their tab or process died).
@@ -144,6 +151,13 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
             await getattr(self, "on_" + inbound.type.replace(".", "_"))(**inbound.data)
         except ProtocolError as problem:
             await self.send_json(problem.frame())
+        except (OperationalError, InterfaceError):
+            # The database is out of reach: nothing was stored. Say so, naming
+            # the message, so the client resends it (same client_msg_id) later.
+            log.warning("%s frame not handled: database unavailable", inbound.type, exc_info=True)
+            extra = {"client_msg_id": inbound.data["client_msg_id"]} if "client_msg_id" in inbound.data else {}
+            unavailable = ProtocolError("unavailable", "Not stored: try again in a moment.", retry_after=2, **extra)
+            await self.send_json(unavailable.frame())
 
     def check_send(self, body: str, client_msg_id: str) -> None:
         limit = settings.CHAT_MAX_MESSAGE_CHARS
@@ -163,11 +177,20 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         page = await db(messages_after)(
             ticket=ticket, after_seq=after_seq, until_seq=until_seq, internal=not self.for_customer
         )
-        for message in page.messages:
+        through, budget = page.through, settings.CHAT_MAX_OUTBOUND_BYTES // 2
+        for i, message in enumerate(page.messages):
             payload = notify.message_payload(message)
-            await self.send_json(schemas.message_frame(payload, for_customer=self.for_customer))
+            text = await self.encode_json(schemas.message_frame(payload, for_customer=self.for_customer))
+            await self.send(text_data=text)
+            # Daphne drops a socket holding more than CHAT_MAX_OUTBOUND_BYTES
+            # (chat.transport), and a replay is written out all at once: stop
+            # at half of it, and the client asks for the rest once it has read this.
+            budget -= len(text)
+            if budget <= 0 and i + 1 < len(page.messages):
+                through = message.seq
+                break
         last_seq = await db(lambda: Ticket.objects.values_list("last_seq", flat=True).get(pk=ticket.pk))()
-        await self.send_json(schemas.synced(ticket=ticket.pk, through=page.through, last_seq=last_seq))
+        await self.send_json(schemas.synced(ticket=ticket.pk, through=through, last_seq=last_seq))
 
 
 class WidgetConsumer(ChatConsumer):
@@ -311,19 +334,30 @@ class AgentConsumer(ChatConsumer):
     for_customer = False
     team_ids: set[int]
     scope_read_at: float
+    accepted = False
+    # Set once the socket is being closed for a revoked sign-in: nothing more is sent.
+    ended = False
 
     async def connect(self) -> None:
-        agent = await db(agent_for_user)(self.scope.get("user"))
-        if agent is None:
+        def read() -> tuple[Agent | None, sessions.SignIn | None]:
+            return agent_for_user(self.scope["user"]), sessions.sign_in_of(self.scope["session"])
+
+        agent, sign_in = await db(read)() if "session" in self.scope else (None, None)
+        if agent is None or sign_in is None:
             await self.close(code=CLOSE_UNAUTHORISED)
             return
         self.agent: Agent = agent
+        self.sign_in = sign_in
         self.subscribed: set[int] = set()
         # ticket -> channel name -> (agent id, name, typing, last heard)
         self.viewers: dict[int, dict[str, tuple[int, str, bool, float]]] = {}
+        # Joined before the sign-in is checked again below, so that no
+        # revocation falls between the check and the join.
+        await self.join(sessions.user_group(agent.user_id))
         if not await self.refresh_scope(force=True):
             return
         await self.accept()
+        self.accepted = True
         status = AgentStatus.ONLINE if agent.status == AgentStatus.OFFLINE else None
         await db(agent_seen)(agent=agent, status=status)
         await self.send_json(
@@ -346,21 +380,27 @@ class AgentConsumer(ChatConsumer):
 
     async def refresh_scope(self, *, force: bool = False) -> bool:
         """Re-read the agent's role and teams and follow the matching groups;
-        an agent who was deactivated or removed is disconnected (False)."""
+        an agent who was signed out, deactivated or removed, or whose password
+        changed, is disconnected (False)."""
         if not force and time.monotonic() - self.scope_read_at < SCOPE_REFRESH_SECONDS:
             return True
 
-        def read() -> tuple[Agent | None, set[int]]:
-            agent = Agent.objects.filter(pk=self.agent.pk, user__is_active=True).select_related("user").first()
-            return agent, set(agent.teams.values_list("pk", flat=True)) if agent else set()
+        def read() -> tuple[Agent | None, set[int], sessions.Reason | None]:
+            agent = Agent.objects.filter(pk=self.agent.pk).select_related("user").first()
+            if agent is None:
+                return None, set(), "deactivated"
+            if problem := sessions.sign_in_problem(self.sign_in, agent.user):
+                return None, set(), problem
+            return agent, set(agent.teams.values_list("pk", flat=True)), None
 
-        agent, team_ids = await db(read)()
+        agent, team_ids, problem = await db(read)()
         self.scope_read_at = time.monotonic()
         if agent is None:
-            await self.close(code=CLOSE_UNAUTHORISED)
+            await self.revoked(problem or "deactivated")
             return False
         self.agent, self.team_ids = agent, team_ids
-        wanted = {notify.agent_group(agent.pk)} | {notify.team_group(t) for t in team_ids}
+        wanted = {sessions.user_group(agent.user_id), notify.agent_group(agent.pk)}
+        wanted |= {notify.team_group(t) for t in team_ids}
         if agent.role == AgentRole.MANAGER:
             wanted.add(notify.MANAGERS_GROUP)
         wanted |= {notify.viewers_group(t) for t in self.subscribed}
@@ -422,6 +462,9 @@ class AgentConsumer(ChatConsumer):
         seen_seq: int | None = None,
     ) -> None:
         self.check_send(body, client_msg_id)
+        # A write others see: made only while the sign-in still holds.
+        if not await self.refresh_scope(force=True):
+            return
         found = await self.visible_ticket(ticket)
         try:
             posted = await db(message_post)(
@@ -473,7 +516,8 @@ class AgentConsumer(ChatConsumer):
         await self.send_json({"type": "status", "status": status})
 
     async def on_ping(self) -> None:
-        if not await self.refresh_scope():
+        # The net under lost revocation events: every ping checks the sign-in.
+        if not await self.refresh_scope(force=True):
             return
         await db(agent_seen)(agent=self.agent)
 
@@ -486,7 +530,28 @@ class AgentConsumer(ChatConsumer):
             await self.send_presence(ticket_id)
         await self.send_json(schemas.pong(tickets=tickets))
 
+    async def revoked(self, reason: sessions.Reason) -> None:
+        """Say why, then close with CLOSE_UNAUTHORISED: the desk shows
+        "You were signed out" instead of reconnecting."""
+        if self.ended:
+            return
+        if self.accepted:
+            await self.send_json(schemas.error("signed_out", REVOKED_TEXT[reason], reason=reason))
+        self.ended = True
+        await self.close(code=CLOSE_UNAUTHORISED)
+        for group in list(self.groups_joined):  # no more events while the close completes
+            await self.leave(group)
+
+    async def send(self, text_data: str | None = None, bytes_data: bytes | None = None, close: bool = False) -> None:
+        # Daphne refuses frames after a close (the consumer would crash on them).
+        if not self.ended:
+            await super().send(text_data, bytes_data, close)
+
     # Events from the channel layer.
+
+    async def desk_revoked(self, event: dict[str, Any]) -> None:
+        if event["session"] in (None, self.sign_in.digest):
+            await self.revoked(event["reason"])
 
     async def desk_event(self, event: dict[str, Any]) -> None:
         if not self.first_copy(event) or not await self.refresh_scope():

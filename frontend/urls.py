@@ -1,3 +1,4 @@
+from django.contrib.auth.views import LogoutView
 from django.urls import path
 
 from frontend import views
@@ -5,6 +6,8 @@ from frontend import views
 urlpatterns = [
     path("", views.home, name="home"),
     path("inbox/", views.inbox, name="inbox"),
+    # POST only (Django's LogoutView); the agent's open desk sockets close too (chat/sessions.py).
+    path("sign-out/", LogoutView.as_view(next_page="inbox"), name="sign-out"),
     path("inbox/rows/", views.inbox_rows, name="inbox-rows"),
     # The old address of the list; redirects to the inbox, query string kept.
     path("desk/", views.desk_ticket_list, name="desk-tickets"),

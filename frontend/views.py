@@ -22,9 +22,9 @@ from django.urls import reverse
 
 from chat.origins import widget_origin_allowed
 from frontend.demo import demo_shop_get, demo_shop_url_for, desk_origin_for
-from helpdesk.security import csp_extend
 from helpdesk.customers.selectors import customer_context
 from helpdesk.reports.scope import ScopeForm
+from helpdesk.security import csp_extend
 from helpdesk.tickets.event_text import HIDDEN_KINDS, event_text
 from helpdesk.tickets.filters import ANY, CATEGORY_CHOICES, DRILL_DOWN, ME, NONE, TicketFilter
 from helpdesk.tickets.models import (
@@ -491,11 +491,10 @@ def demo_shop(request: HttpRequest) -> HttpResponse:
         },
     )
     # What a shop's own CSP allows for the widget (docs/deployment.md): its script,
-    # calls, socket and images from the desk, and the <style> it puts in its shadow root.
+    # calls, socket and images from the desk; its styles are a constructed stylesheet.
     return csp_extend(
         response,
         script_src=[desk_origin],
         connect_src=[desk_origin, "ws" + desk_origin.removeprefix("http")],
         img_src=[desk_origin],
-        style_src=["'unsafe-inline'"],
     )

@@ -10,7 +10,11 @@ django_asgi_app = get_asgi_application()
 
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 
+from chat import transport  # noqa: E402
 from chat.routing import websocket_urlpatterns  # noqa: E402
+
+# Daphne drops a socket whose client stops reading (CHAT_MAX_OUTBOUND_BYTES).
+transport.limit_daphne_buffers()
 
 application = ProtocolTypeRouter(
     {

@@ -61,6 +61,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "helpdesk.security.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -128,6 +129,8 @@ TASKS = {
 
 # /healthz fails the task queue when a task has waited longer than this.
 TASK_QUEUE_MAX_LAG_SECONDS = env_int("TASK_QUEUE_MAX_LAG_SECONDS", 300, minimum=1)
+# The sweeper queues again a task RUNNING this long whose worker is gone (helpdesk.tickets.task_recovery).
+TASK_STALE_SECONDS = env_int("TASK_STALE_SECONDS", 120, minimum=1)
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -194,9 +197,12 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATA_UPLOAD_MAX_MEMORY_SIZE", 10 * 1024 *
 # origins: "https://shop.example.com".
 WIDGET_ALLOWED_ORIGINS = env_list("WIDGET_ALLOWED_ORIGINS", [])
 WIDGET_CONNECT_TOKEN_SECONDS = env_int("WIDGET_CONNECT_TOKEN_SECONDS", 300, minimum=10)
+WIDGET_SESSION_RATE_PER_MINUTE = env_int("WIDGET_SESSION_RATE_PER_MINUTE", 60, minimum=1)
 CHAT_MAX_FRAME_BYTES = env_int("CHAT_MAX_FRAME_BYTES", 64 * 1024, minimum=1024)
 CHAT_MAX_MESSAGE_CHARS = env_int("CHAT_MAX_MESSAGE_CHARS", 5000, minimum=1)
 CHAT_RATE_LIMIT_PER_MINUTE = env_int("CHAT_RATE_LIMIT_PER_MINUTE", 30, minimum=1)
+# Daphne drops a websocket holding more than this unread by its client (chat.transport).
+CHAT_MAX_OUTBOUND_BYTES = env_int("CHAT_MAX_OUTBOUND_BYTES", 1024 * 1024, minimum=64 * 1024)
 # Business hours in the desk's TIME_ZONE, e.g. "mon-fri 09:00-18:00; sat 10:00-14:00".
 BUSINESS_HOURS = env_str("BUSINESS_HOURS", "mon-sun 00:00-24:00")
 try:
@@ -279,9 +285,32 @@ REPORTS_DIGEST_ENABLED = env_bool("REPORTS_DIGEST_ENABLED", True)
 REPORTS_DIGEST_WEEKDAY = env_int("REPORTS_DIGEST_WEEKDAY", 0, minimum=0, maximum=6)
 REPORTS_DIGEST_HOUR = env_int("REPORTS_DIGEST_HOUR", 7, minimum=0, maximum=23)
 
-# Turn on behind TLS.
-SESSION_COOKIE_SECURE = env_bool("DJANGO_SECURE_COOKIES", False)
+# Security (docs/deployment.md). Every response gets a Content-Security-Policy
+# (helpdesk/security.py), nosniff, a referrer policy, COOP and X-Frame-Options.
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+# DJANGO_SECURE=1: the desk is reached only over HTTPS, through a proxy that
+# terminates TLS and says so in X-Forwarded-Proto (deploy/nginx.conf). Each part
+# below follows it and may be set on its own.
+SECURE = env_bool("DJANGO_SECURE", False)
+if env_bool("DJANGO_TRUST_X_FORWARDED_PROTO", SECURE):
+    # Only safe when the proxy overwrites the header the client sent.
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_SSL_REDIRECT = env_bool("DJANGO_SSL_REDIRECT", SECURE)
+# Probes reach daphne directly, without the proxy's header.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+SECURE_HSTS_SECONDS = env_int("DJANGO_HSTS_SECONDS", 365 * 24 * 3600 if SECURE else 0, minimum=0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("DJANGO_HSTS_INCLUDE_SUBDOMAINS", SECURE)
+SECURE_HSTS_PRELOAD = env_bool("DJANGO_HSTS_PRELOAD", SECURE)
+SESSION_COOKIE_SECURE = env_bool("DJANGO_SECURE_COOKIES", SECURE)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+if SECURE and (len(SECRET_KEY) < 50 or len(set(SECRET_KEY)) < 5 or SECRET_KEY.startswith("django-insecure-")):
+    raise ImproperlyConfigured(
+        "DJANGO_SECRET_KEY must be at least 50 random characters when DJANGO_SECURE is on "
+        "(python -c 'import secrets; print(secrets.token_urlsafe(50))')"
+    )
 
 LOGGING = {
     "version": 1,

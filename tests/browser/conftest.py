@@ -57,19 +57,38 @@ def browser():
     del os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"]
 
 
+def watch_csp(context: BrowserContext) -> list[str]:
+    """Collects the console errors in which Chromium reports a Content-Security-Policy
+    violation (helpdesk/security.py), on every page of the context."""
+    violations: list[str] = []
+    context.on(
+        "console",
+        lambda message: violations.append(message.text) if "Content Security Policy" in message.text else None,
+    )
+    return violations
+
+
+def assert_no_csp_violations(violations: list[str]) -> None:
+    if violations:
+        pytest.fail("The page broke its Content-Security-Policy:\n" + "\n".join(violations), pytrace=False)
+
+
 @pytest.fixture
 def page(browser):
     context = browser.new_context(viewport={"width": 1280, "height": 900})
+    violations = watch_csp(context)
     page = context.new_page()
     page.set_default_timeout(15_000)
     yield page
     context.close()
+    assert_no_csp_violations(violations)
 
 
 @pytest.fixture
 def signed_in(browser) -> Iterator[Callable[[str, Agent], Page]]:
     """Opens a page in a new browser context holding the agent's desk session cookie."""
     contexts: list[BrowserContext] = []
+    watched: list[list[str]] = []
 
     def open_page(base: str, agent: Agent) -> Page:
         client = Client()
@@ -77,6 +96,7 @@ def signed_in(browser) -> Iterator[Callable[[str, Agent], Page]]:
         cookie = client.cookies[settings.SESSION_COOKIE_NAME].value
         context = browser.new_context(viewport={"width": 1280, "height": 900})
         contexts.append(context)
+        watched.append(watch_csp(context))
         context.add_cookies([{"name": settings.SESSION_COOKIE_NAME, "value": cookie, "url": base}])
         page = context.new_page()
         page.set_default_timeout(15_000)
@@ -85,6 +105,7 @@ def signed_in(browser) -> Iterator[Callable[[str, Agent], Page]]:
     yield open_page
     for context in contexts:
         context.close()
+    assert_no_csp_violations([text for violations in watched for text in violations])
 
 
 @pytest.fixture

@@ -237,7 +237,9 @@ async def test_a_deactivated_agent_is_disconnected_at_the_next_event(shop, lena,
 
     await db(deactivate)()
     await desk.send_json_to({"type": "subscribe", "ticket": 1})
-    assert (await desk.receive_output(timeout=3))["type"] == "websocket.close"
+    # The deactivation's event, or at the latest the next request, says why and closes.
+    assert (await desk.receive_json_from(timeout=3))["code"] == "signed_out"
+    assert (await desk.receive_output(timeout=3)) == {"type": "websocket.close", "code": 4401}
 
 
 async def test_an_agent_in_several_of_a_tickets_groups_gets_each_event_once(shop, lena):

@@ -88,6 +88,17 @@ def test_the_top_bar_links_the_inbox(logistics_agent, customer, logistics):
     assert 'href="/inbox/">Inbox</a>' in html
 
 
+def test_an_agent_signs_out_from_the_top_bar(logistics_agent):
+    client = client_for(logistics_agent)
+    assert 'action="/sign-out/"' in client.get(INBOX).content.decode()
+
+    response = client.post("/sign-out/")
+
+    assert response.status_code == 302
+    assert client.get(INBOX).status_code == 302  # signed out: the inbox sends to sign in
+    assert client.get("/sign-out/").status_code == 405  # a link cannot sign anyone out
+
+
 # ---- filters ----
 
 

@@ -4,6 +4,8 @@
  */
 const PING_MS = 20000;
 const STABLE_MS = 10000; // a connection up this long resets the backoff
+// The server closes with this once the sign-in behind the socket ended (docs/protocol.md).
+const CLOSE_SIGNED_OUT = 4401;
 
 export const body = document.body;
 export const LABELS = readJson("desk-labels") || { status: {}, priority: {}, channel: {} };
@@ -60,10 +62,23 @@ export function showError(text) {
 // ---- the connection: backoff, heartbeat, state shown in the top bar ----
 
 const stateBadge = $('[data-testid="connection-state"]');
-const STATE_TEXT = { connecting: "Connecting…", online: "Live", offline: "Offline, reconnecting…" };
+const STATE_TEXT = {
+  connecting: "Connecting…",
+  online: "Live",
+  offline: "Offline, reconnecting…",
+  signed_out: "You were signed out",
+};
 function setState(name) {
   stateBadge.setAttribute("data-state", name);
   stateBadge.textContent = STATE_TEXT[name];
+}
+
+// Reconnecting would be refused: say so, and offer to sign in again (a
+// reload of this page goes through the sign-in page when it has to).
+function showSignedOut() {
+  setState("signed_out");
+  stateBadge.append(" · ", el("a", { href: location.href, "data-testid": "sign-in-again", text: "Sign in" }));
+  statusPicker.disabled = true;
 }
 
 let ws = null;
@@ -96,11 +111,15 @@ function connect() {
     const handler = handlers[frame.type];
     if (handler) handler(frame);
   };
-  socket.onclose = () => {
+  socket.onclose = (event) => {
     if (ws !== socket) return;
     ws = null;
     clearTimeout(stableTimer);
     clearInterval(pingTimer);
+    if (event.code === CLOSE_SIGNED_OUT) {
+      showSignedOut();
+      return;
+    }
     setState("offline");
     // Jittered exponential backoff: random(0, min(30 s, 0.5 s * 2^attempt)).
     const delay = Math.random() * Math.min(30000, 500 * Math.pow(2, attempt));
@@ -126,6 +145,7 @@ const handlers = {
     statusPicker.value = frame.status === "online" ? "online" : "away";
   },
   error(frame) {
+    if (frame.code === "signed_out") return; // the close that follows says it
     if (page.error && page.error(frame)) return;
     showError(frame.message || "Something went wrong.");
   },

@@ -229,7 +229,15 @@ button { font: inherit; cursor: pointer; }
 
   const host = el("div", { id: "helpdesk-widget" });
   const shadow = host.attachShadow({ mode: "open" });
-  shadow.append(el("style", { text: CSS }));
+  // A constructed stylesheet, not a <style> element: a shop whose CSP forbids
+  // inline styles (no style-src 'unsafe-inline') still shows the widget styled.
+  if ("adoptedStyleSheets" in shadow && typeof CSSStyleSheet === "function" && "replaceSync" in CSSStyleSheet.prototype) {
+    const sheet = new CSSStyleSheet();
+    sheet.replaceSync(CSS);
+    shadow.adoptedStyleSheets = [sheet];
+  } else {
+    shadow.append(el("style", { text: CSS }));
+  }
 
   const ui = {};
   ui.badge = el("span", { class: "badge", "aria-hidden": "true", hidden: true });
