@@ -33,4 +33,6 @@ def test_day_points_link_to_that_days_tickets():
 
     assert days == [date(2025, 3, 1), date(2025, 3, 2), date(2025, 3, 3)]
     assert point["key"] == "2025-03-02" and point["label"] == "2 Mar"
-    assert point["tickets"] == "/inbox/?created_from=2025-03-02&created_to=2025-03-02&merged=false&channel=chat&survey_kind=csat"
+    assert point["tickets"] == (
+        "/inbox/?created_from=2025-03-02&created_to=2025-03-02&merged=false&channel=chat&survey_kind=csat"
+    )
