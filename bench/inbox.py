@@ -27,12 +27,10 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-import psycopg
-
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.common import database_create  # noqa: E402
+from bench.common import database_create, sql_load  # noqa: E402
 
 SECRET_KEY = "bench-only-secret-key-" + "x" * 40
 TEAMS = ["general", "logistics", "billing", "returns", "product"]
@@ -217,14 +215,7 @@ def load(database_url: str, args: argparse.Namespace, first_agent: int) -> None:
         "per_ticket": args.messages_per_ticket,
         "days": HISTORY_DAYS,
     }
-    with psycopg.connect(database_url, autocommit=True) as conn:
-        for name, sql in LOAD_SQL:
-            started = time.monotonic()
-            count = conn.execute(sql, params).rowcount
-            print(f"  {name}: {count} rows in {time.monotonic() - started:.1f} s", flush=True)
-        started = time.monotonic()
-        conn.execute("VACUUM ANALYZE")
-        print(f"  VACUUM ANALYZE in {time.monotonic() - started:.1f} s", flush=True)
+    sql_load(database_url, LOAD_SQL, params)
 
 
 # Measuring.

@@ -3,17 +3,24 @@ situation and language.
 
 A turn is (who, text). Placeholders: {first} (the customer's first name),
 {number}, {carrier}, {tracking}, {eta}, {date}, {item}, {amount}, {email}.
+A customer turn says how the customer sounds (CUSTOMER, UPSET, GLAD): the
+demo tags the stored message with that mood, as the sentiment model would.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-CUSTOMER = "customer"
+CUSTOMER = "customer"  # a customer message in a neutral tone
+UPSET = "upset"  # a customer message that sounds negative
+GLAD = "glad"  # a customer message that sounds positive
 AGENT = "agent"
 ASK = "ask"  # an agent reply that waits on the customer: the ticket goes pending
 NOTE = "note"  # an internal note
-ARRIVED = "arrived"  # a customer message that can only come once the parcel is delivered
+ARRIVED = "arrived"  # a (glad) customer message that can only come once the parcel is delivered
+
+# The sentiment label of each kind of customer turn.
+MOODS = {CUSTOMER: "neutral", UPSET: "negative", GLAD: "positive", ARRIVED: "positive"}
 
 
 @dataclass(frozen=True)
@@ -29,7 +36,7 @@ LATE = {
             "Order #{number} has not arrived",
             (
                 (
-                    CUSTOMER,
+                    UPSET,
                     "Hi, my order #{number} was supposed to arrive by {eta} and it still isn't here. "
                     "The tracking hasn't moved for days. Can you check what's going on?",
                 ),
@@ -49,7 +56,7 @@ LATE = {
             "Where is my parcel?",
             (
                 (
-                    CUSTOMER,
+                    UPSET,
                     "Hello, I ordered a week ago (#{number}) and the delivery date {eta} has passed. "
                     "I need the things for a trip next weekend. Will they make it?",
                 ),
@@ -68,7 +75,7 @@ LATE = {
             "Bestellung #{number} noch nicht angekommen",
             (
                 (
-                    CUSTOMER,
+                    UPSET,
                     "Hallo, meine Bestellung #{number} sollte am {eta} ankommen, ist aber immer noch nicht "
                     "da. Die Sendungsverfolgung bewegt sich seit Tagen nicht. Können Sie das prüfen?",
                 ),
@@ -89,7 +96,7 @@ LATE = {
             "הזמנה {number} לא הגיעה",
             (
                 (
-                    CUSTOMER,
+                    UPSET,
                     "שלום, הזמנה {number} הייתה אמורה להגיע עד {eta} ועדיין לא הגיעה. "
                     "המעקב לא התעדכן כבר כמה ימים. תוכלו לבדוק?",
                 ),
@@ -109,7 +116,7 @@ LATE = {
             "سفارش {number} هنوز نرسیده",
             (
                 (
-                    CUSTOMER,
+                    UPSET,
                     "سلام، سفارش {number} قرار بود تا {eta} برسد ولی هنوز نرسیده. "
                     "کد رهگیری چند روز است به‌روز نشده. لطفاً بررسی کنید.",
                 ),
@@ -130,14 +137,14 @@ LATE_OPEN = {
         Script(
             "Order #{number} is late",
             (
-                (CUSTOMER, "Where is my order #{number}? It should have been here on {eta}."),
+                (UPSET, "Where is my order #{number}? It should have been here on {eta}."),
                 (NOTE, "Carrier shows 'delayed' since the hub scan. Trace requested."),
                 (
                     AGENT,
                     "Hi {first}, sorry about this. {carrier} reports a delay at the sorting centre for "
                     "{tracking}. I've asked them to prioritise it and will update you as soon as I hear back.",
                 ),
-                (CUSTOMER, "Any news? I need it for a trip this weekend."),
+                (UPSET, "Any news? I need it for a trip this weekend."),
                 (
                     AGENT,
                     "I chased {carrier} again this morning. If the parcel hasn't moved by tomorrow, we'll send "
@@ -151,13 +158,13 @@ LATE_OPEN = {
         Script(
             "איפה ההזמנה שלי?",
             (
-                (CUSTOMER, "היי, ההזמנה {number} הייתה אמורה להגיע ב-{eta}. איפה היא?"),
+                (UPSET, "היי, ההזמנה {number} הייתה אמורה להגיע ב-{eta}. איפה היא?"),
                 (
                     AGENT,
                     "שלום {first}, {carrier} מדווחים על עיכוב בשחרור מהמכס עבור {tracking}. "
                     "פתחתי בירור ואעדכן ברגע שתהיה תשובה.",
                 ),
-                (CUSTOMER, "יש חדש? אני צריך את הציוד לטיול בסוף השבוע."),
+                (UPSET, "יש חדש? אני צריך את הציוד לטיול בסוף השבוע."),
             ),
             solved=False,
         ),
@@ -166,7 +173,7 @@ LATE_OPEN = {
         Script(
             "تأخیر در ارسال سفارش {number}",
             (
-                (CUSTOMER, "سلام، سفارش {number} باید {eta} می‌رسید. چه خبر شده؟"),
+                (UPSET, "سلام، سفارش {number} باید {eta} می‌رسید. چه خبر شده؟"),
                 (
                     AGENT,
                     "سلام {first}، {carrier} برای بسته {tracking} تأخیر اعلام کرده است. پیگیری را شروع "
@@ -184,7 +191,7 @@ DAMAGED = {
             "Damaged {item}",
             (
                 (
-                    CUSTOMER,
+                    UPSET,
                     "Hello, the {item} from order #{number} arrived damaged: the box was crushed and "
                     "part of it is bent. What can I do?",
                 ),
@@ -200,7 +207,7 @@ DAMAGED = {
                     "Thanks, {first}. A replacement {item} leaves our warehouse today; you'll get the tracking "
                     "number by email. No need to send the damaged one back.",
                 ),
-                (CUSTOMER, "Perfect, thank you!"),
+                (GLAD, "Perfect, thank you!"),
             ),
         ),
     ],
@@ -208,7 +215,7 @@ DAMAGED = {
         Script(
             "מוצר פגום בהזמנה {number}",
             (
-                (CUSTOMER, "קיבלתי את הזמנה {number} אבל {item} הגיע פגום, האריזה הייתה קרועה. מה עושים?"),
+                (UPSET, "קיבלתי את הזמנה {number} אבל {item} הגיע פגום, האריזה הייתה קרועה. מה עושים?"),
                 (ASK, "שלום {first}, מצטערים לשמוע! אפשר לשלוח תמונה של הפריט ושל האריזה? נשלח פריט חלופי מיד."),
                 (CUSTOMER, "שלחתי תמונות במייל."),
                 (AGENT, "תודה! פריט חלופי יוצא היום, ומספר מעקב יישלח אליך בנפרד."),
@@ -222,14 +229,14 @@ WRONG_SIZE = {
         Script(
             "Wrong size delivered",
             (
-                (CUSTOMER, "I ordered the {item} but the one in the box is a different size. Can you exchange it?"),
+                (UPSET, "I ordered the {item} but the one in the box is a different size. Can you exchange it?"),
                 (
                     AGENT,
                     "Hi {first}, sorry for the mix-up! I've emailed you a free return label and reserved the "
                     "right size for you. Drop the parcel at any {carrier} point and we'll ship the exchange as soon "
                     "as it's scanned.",
                 ),
-                (CUSTOMER, "Thanks, I dropped it off today."),
+                (GLAD, "Thanks, I dropped it off today."),
                 (AGENT, "Got the scan, your exchange is on its way."),
             ),
         ),
@@ -238,14 +245,14 @@ WRONG_SIZE = {
         Script(
             "Talla equivocada",
             (
-                (CUSTOMER, "Hola, pedí {item} pero la talla que ha llegado no es la correcta. ¿Podéis cambiarla?"),
+                (UPSET, "Hola, pedí {item} pero la talla que ha llegado no es la correcta. ¿Podéis cambiarla?"),
                 (
                     AGENT,
                     "Hola {first}, ¡perdona el error! Te hemos enviado por correo una etiqueta de devolución "
                     "gratuita y te reservamos la talla correcta. Te la enviamos en cuanto {carrier} escanee "
                     "el paquete.",
                 ),
-                (CUSTOMER, "Perfecto, ya lo he entregado en la oficina."),
+                (GLAD, "Perfecto, ya lo he entregado en la oficina."),
             ),
         ),
     ],
@@ -262,14 +269,14 @@ REFUND = {
                     "Hi {first}, your return reached our warehouse on {date} and the refund of {amount} was "
                     "issued today. Depending on your bank it shows up within 3 to 5 working days.",
                 ),
-                (CUSTOMER, "Great, thank you."),
+                (GLAD, "Great, thank you."),
             ),
         ),
         Script(
             "Still waiting for my money",
             (
                 (
-                    CUSTOMER,
+                    UPSET,
                     "You confirmed the refund for order #{number} weeks ago and I still don't have my "
                     "money back. This is getting frustrating.",
                 ),
@@ -279,7 +286,7 @@ REFUND = {
                     "Hi {first}, you're right, and I apologise. The refund of {amount} got stuck with our "
                     "payment provider; I've pushed it through by hand today. You should see it within a few days.",
                 ),
-                (CUSTOMER, "It's there now. Thanks for sorting it."),
+                (GLAD, "It's there now. Thanks for sorting it."),
             ),
         ),
     ],
@@ -297,7 +304,7 @@ REFUND = {
                     "Hallo {first}, Ihre Rücksendung ist am {date} bei uns eingegangen, die Erstattung über "
                     "{amount} haben wir heute veranlasst. Je nach Bank dauert es 3 bis 5 Werktage.",
                 ),
-                (CUSTOMER, "Danke!"),
+                (GLAD, "Danke!"),
             ),
         ),
     ],
@@ -315,7 +322,7 @@ REFUND = {
                     "Hola {first}, recibimos tu devolución el {date} y hoy hemos emitido el reembolso de "
                     "{amount}. Según tu banco, tardará de 3 a 5 días hábiles.",
                 ),
-                (CUSTOMER, "¡Gracias!"),
+                (GLAD, "¡Gracias!"),
             ),
         ),
     ],
@@ -329,7 +336,7 @@ REFUND = {
                     "שלום {first}, ההחזרה התקבלה במחסן שלנו ב-{date} וההחזר על סך {amount} בוצע היום. "
                     "הוא יופיע בחשבון תוך 3 עד 5 ימי עסקים.",
                 ),
-                (CUSTOMER, "מעולה, תודה!"),
+                (GLAD, "מעולה, תודה!"),
             ),
         ),
     ],
@@ -340,7 +347,7 @@ DOUBLE_CHARGE = {
         Script(
             "Charged twice for order #{number}",
             (
-                (CUSTOMER, "My card was charged twice for order #{number}! Please refund the second payment."),
+                (UPSET, "My card was charged twice for order #{number}! Please refund the second payment."),
                 (NOTE, "PSP shows one capture and one expired authorisation. Nothing to refund."),
                 (
                     AGENT,
@@ -348,7 +355,7 @@ DOUBLE_CHARGE = {
                     "The second line is an authorisation hold that your bank releases automatically within 5 to 7 "
                     "days.",
                 ),
-                (CUSTOMER, "Ah OK, it's gone now. Thanks."),
+                (GLAD, "Ah OK, it's gone now. Thanks."),
             ),
         ),
     ],
@@ -356,13 +363,13 @@ DOUBLE_CHARGE = {
         Script(
             "کسر دوباره مبلغ سفارش {number}",
             (
-                (CUSTOMER, "سلام، مبلغ سفارش {number} دو بار از کارت من کسر شده است. لطفاً بررسی کنید."),
+                (UPSET, "سلام، مبلغ سفارش {number} دو بار از کارت من کسر شده است. لطفاً بررسی کنید."),
                 (
                     AGENT,
                     "سلام {first}، فقط یک پرداخت به مبلغ {amount} انجام شده است. مورد دوم یک پیش‌مجوز "
                     "بانکی است که ظرف چند روز به‌طور خودکار به حساب شما برمی‌گردد.",
                 ),
-                (CUSTOMER, "متوجه شدم، ممنون از توضیح."),
+                (GLAD, "متوجه شدم، ممنون از توضیح."),
             ),
         ),
     ],
@@ -374,7 +381,7 @@ PAYMENT_FAILED = {
             "Payment keeps failing",
             (
                 (
-                    CUSTOMER,
+                    UPSET,
                     "I tried to pay for my order three times and it keeps failing with 'payment declined'. "
                     "My card works everywhere else.",
                 ),
@@ -384,7 +391,7 @@ PAYMENT_FAILED = {
                     "out. Could you try again and approve the payment in your banking app? I've kept order #{number} "
                     "for you.",
                 ),
-                (CUSTOMER, "That worked, thanks!"),
+                (GLAD, "That worked, thanks!"),
                 (AGENT, "Payment received. Your order ships tomorrow."),
             ),
         ),
@@ -393,13 +400,13 @@ PAYMENT_FAILED = {
         Script(
             "خطا در پرداخت",
             (
-                (CUSTOMER, "پرداخت سفارش {number} با خطا مواجه شد ولی مبلغ از حسابم کسر شده است."),
+                (UPSET, "پرداخت سفارش {number} با خطا مواجه شد ولی مبلغ از حسابم کسر شده است."),
                 (
                     AGENT,
                     "سلام {first}، این مبلغ فقط یک پیش‌مجوز بانکی است و ظرف چند روز به حساب شما برمی‌گردد. "
                     "لطفاً دوباره پرداخت را امتحان کنید و آن را در اپلیکیشن بانک تأیید کنید.",
                 ),
-                (CUSTOMER, "این بار درست شد، ممنون."),
+                (GLAD, "این بار درست شد، ممنون."),
             ),
         ),
     ],
@@ -452,7 +459,7 @@ PRODUCT = {
                     "שלום {first}, כן, יש במלאי. משלוח לישראל עם דואר ישראל לוקח 7 עד 12 ימי עסקים, "
                     "או 3 עד 5 ימים עם DHL Express.",
                 ),
-                (CUSTOMER, "מצוין, תודה!"),
+                (GLAD, "מצוין, תודה!"),
             ),
         ),
     ],
@@ -462,7 +469,7 @@ PRODUCT = {
             (
                 (CUSTOMER, "سلام، آیا {item} ضد آب است؟ برای کوهنوردی زیر باران لازمش دارم."),
                 (AGENT, "سلام {first}، بله، درزهای آن نوار چسب دارند و برای باران شدید مناسب است."),
-                (CUSTOMER, "ممنون از راهنمایی!"),
+                (GLAD, "ممنون از راهنمایی!"),
             ),
         ),
     ],
@@ -473,13 +480,13 @@ ACCOUNT = {
         Script(
             "Can't log in",
             (
-                (CUSTOMER, "I can't log in to my account and the password reset email never arrives."),
+                (UPSET, "I can't log in to my account and the password reset email never arrives."),
                 (
                     ASK,
                     "Hi {first}, I've sent a new reset link to {email}. It's valid for 24 hours; please check "
                     "your spam folder too.",
                 ),
-                (CUSTOMER, "Found it in spam, I'm in. Thanks!"),
+                (GLAD, "Found it in spam, I'm in. Thanks!"),
             ),
         ),
         Script(
@@ -506,3 +513,22 @@ ACCOUNT = {
         ),
     ],
 }
+
+# A follow-up a low survey score opened: what the agent says, by the reason given.
+FOLLOW_UP_REPLIES = {
+    "slow": "Hi {first}, I'm sorry you had to wait for us on #{ticket}. That is not the service we want to give. "
+    "We have added people to the busy hours; if anything else comes up, reply here and it comes straight to me.",
+    "not_solved": "Hi {first}, thank you for telling us that #{ticket} is not sorted out. I've taken it over "
+    "myself: could you tell me what is still missing? I'll stay on it until it is done.",
+    "unfriendly": "Hi {first}, I read your answer about #{ticket}, and I'm sorry our reply came across that way. "
+    "I've gone through it with the team. Is there anything still open that I can help with?",
+    "product": "Hi {first}, I'm sorry the order itself let you down. As a thank-you for your patience we've added "
+    "a 15 % voucher to your account for your next order.",
+    "other": "Hi {first}, thank you for your honest answer about #{ticket}. I'd like to understand what went "
+    "wrong: what could we have done better?",
+}
+FOLLOW_UP_ANSWERS = (
+    (GLAD, "Thanks for getting back to me, I appreciate that."),
+    (CUSTOMER, "It's fine now, but the first time round took far too long."),
+    (GLAD, "That's kind, thank you. All good now."),
+)

@@ -2,7 +2,8 @@
 
 The shop's customers and orders go through shop_import, the path a real shop
 uses; the past tickets through ticket_history_import, because the ticket
-services can only write the present.
+services can only write the present. What the SLA, sentiment and survey
+services would have added to them is written by helpdesk.demo.backfill.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from django.db import transaction
 
 from helpdesk.customers.models import Customer, Order, Shop
 from helpdesk.customers.services import shop_create, shop_import
+from helpdesk.demo.backfill import demo_backfill
 from helpdesk.demo.shop import demo_shop_build, demo_shop_payload
 from helpdesk.demo.tickets import DemoStaff, DemoTickets
 from helpdesk.tickets.history import ticket_history_import
@@ -174,6 +176,15 @@ def demo_seed(*, now: datetime) -> DemoSummary:
         staff = _staff(now)
         stored_customers = {c.external_id: c for c in Customer.objects.filter(shop=shop)}
         stored_orders = {o.external_id: o for o in Order.objects.filter(shop=shop)}
-        past = DemoTickets(rng, now, staff).build(orders, customers, stored_customers, stored_orders)
-        ticket_history_import(tickets=past)
+        builder = DemoTickets(rng, now, staff)
+        plans = builder.build(orders, customers, stored_customers, stored_orders)
+        stored = ticket_history_import(tickets=[plan.past for plan in plans])
+        demo_backfill(
+            rng=rng,
+            now=now,
+            plans=plans,
+            stored=stored,
+            builder=builder,
+            customers={customer.external_id: customer for customer in customers},
+        )
     return _summary(shop, created=True)

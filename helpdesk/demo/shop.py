@@ -20,6 +20,13 @@ HISTORY_DAYS = 730
 SHIPPING_FEE = Decimal("4.90")
 FREE_SHIPPING_FROM = Decimal("80.00")
 WAREHOUSE = "Leipzig, DE"
+# Customers who stopped buying (the churn the retention report counts): of those
+# who came more than LAPSE_AFTER_DAYS ago, this share placed their last order
+# 10 to 17 months (LAPSE_DAYS_AGO) before now, so some drop out of the
+# report's one-year window in any month.
+LAPSE_SHARE = 0.6
+LAPSE_AFTER_DAYS = 330
+LAPSE_DAYS_AGO = (300, 520)
 
 # (sku, name, category, unit price); sized goods get a size appended.
 CATALOG: tuple[tuple[str, str, str, str], ...] = (
@@ -174,6 +181,11 @@ class DemoCustomer:
     city: str
     record: dict[str, Any]
     orders: list[DemoOrder] = field(default_factory=list)
+    last_order_by: datetime | None = None  # set for a customer who stopped buying
+
+    @property
+    def first_seen(self) -> datetime:
+        return datetime.fromisoformat(self.record["first_seen_at"])
 
 
 @dataclass
@@ -379,6 +391,12 @@ def _build_order(rng: random.Random, customer: DemoCustomer, placed: datetime, n
     return order
 
 
+def _active_share(customer: DemoCustomer, now: datetime) -> float:
+    if customer.last_order_by is None:
+        return 1.0
+    return max((customer.last_order_by - customer.first_seen) / (now - customer.first_seen), 0.3)
+
+
 def _tier(customer: DemoCustomer) -> str:
     spent = sum((o.total for o in customer.orders if o.status in {"paid", "shipped", "delivered"}), Decimal("0"))
     if spent >= 3500:
@@ -390,16 +408,37 @@ def _tier(customer: DemoCustomer) -> str:
     return "standard"
 
 
+def _lapse(rng: random.Random, customers: list[DemoCustomer], now: datetime) -> None:
+    for customer in customers:
+        if now - customer.first_seen > timedelta(days=LAPSE_AFTER_DAYS) and rng.random() < LAPSE_SHARE:
+            last = now - timedelta(days=rng.uniform(*LAPSE_DAYS_AGO))
+            customer.last_order_by = max(last, customer.first_seen + timedelta(days=30))
+
+
+def _placed(rng: random.Random, customer: DemoCustomer, now: datetime, *, first: bool) -> datetime:
+    """When one of the customer's orders was placed: more often lately. Of a
+    customer who stopped buying, the first order drawn is placed shortly
+    before they stopped, so the stop shows as their last order."""
+    until = customer.last_order_by or now
+    if customer.last_order_by is not None and first:
+        return until - timedelta(days=rng.uniform(0, 14))
+    return until - timedelta(seconds=(until - customer.first_seen).total_seconds() * rng.random() ** 1.5)
+
+
 def demo_shop_build(rng: random.Random, now: datetime) -> tuple[list[DemoCustomer], list[DemoOrder]]:
     """Customers and orders of the demo shop, with their sync records."""
     customers = _build_customers(rng, now)
-    # Some sign up and never buy; a few keen ones buy every other month.
-    keenness = [0.0 if rng.random() < 0.08 else min(rng.lognormvariate(0, 0.8), 6.0) for _ in customers]
+    _lapse(rng, customers, now)
+    # Some sign up and never buy; a few keen ones buy every other month. Who
+    # stopped early had less time to buy.
+    keenness = [
+        0.0 if rng.random() < 0.08 else min(rng.lognormvariate(0, 0.8), 6.0) * _active_share(c, now) for c in customers
+    ]
     buyers = rng.choices(customers, weights=keenness, k=ORDER_COUNT)
-    orders = []
+    orders, drawn = [], set()
     for customer in buyers:
-        since = datetime.fromisoformat(customer.record["first_seen_at"])
-        placed = now - timedelta(seconds=(now - since).total_seconds() * rng.random() ** 1.5)
+        placed = _placed(rng, customer, now, first=customer.external_id not in drawn)
+        drawn.add(customer.external_id)
         orders.append(_build_order(rng, customer, placed, now))
     orders.sort(key=lambda o: o.placed_at)
     for n, order in enumerate(orders):

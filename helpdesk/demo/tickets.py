@@ -8,6 +8,7 @@ at ``now``, so the newest tickets are still new, open or pending.
 
 from __future__ import annotations
 
+import math
 import random
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
@@ -38,6 +39,23 @@ SCENARIOS: dict[str, tuple[int, str, TicketCategory, dict[str, list[talk.Script]
     "account": (9, "general", TicketCategory.ACCOUNT, talk.ACCOUNT),
 }
 SIZED = {"footwear", "jackets"}
+# Agents answer from 07:00 to 22:00 (UTC in the demo); customers mostly write from 08:00 to 22:00.
+SHIFT_HOURS = (7, 22)
+WAKING_HOURS = (8, 22)
+NIGHT_OWLS = 0.08  # the share of customers who write at night anyway
+# Most first replies come within minutes (the SLA target is 10); a busy queue makes these wait longer.
+FIRST_REPLY_MEDIAN_MINUTES = {TicketChannel.CHAT: 4.0, TicketChannel.EMAIL: 5.5, TicketChannel.WEB: 5.5}
+BUSY_QUEUE = 0.06
+
+
+@dataclass(frozen=True)
+class DemoTicket:
+    """A past ticket with what the import does not store: the scenario it
+    plays, and the mood of each of its customer messages in order."""
+
+    past: PastTicket
+    scenario: str
+    moods: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -52,26 +70,44 @@ def _minutes(rng: random.Random, low: float, high: float) -> timedelta:
     return timedelta(minutes=rng.uniform(low, high))
 
 
-def _delay(rng: random.Random, who: str, channel: str, *, answered: bool) -> timedelta:
-    """How long after the previous turn this one comes."""
+def _delay(rng: random.Random, who: str, channel: str) -> timedelta:
+    """How long after the previous turn this one comes (the first reply has its own time)."""
     chat = channel == TicketChannel.CHAT
-    if who in (talk.CUSTOMER, talk.ARRIVED):
+    if who in talk.MOODS:
         return _minutes(rng, 1, 6) if chat else _minutes(rng, 30, 26 * 60)
     if who == talk.NOTE:
         return _minutes(rng, 1, 4) if chat else _minutes(rng, 10, 5 * 60)
-    if not answered:  # the first reply waits in the queue
-        return _minutes(rng, 1, 12) if chat else _minutes(rng, 20, 20 * 60)
     return _minutes(rng, 1, 6) if chat else _minutes(rng, 10, 8 * 60)
 
 
-def _on_shift(rng: random.Random, at: datetime) -> datetime:
-    """Agents work 07:00 to 20:00 (UTC in the demo); night work is caught up in the morning."""
-    if 7 <= at.hour < 20:
+def _first_reply(rng: random.Random, channel: str) -> timedelta:
+    if rng.random() < BUSY_QUEUE:
+        return _minutes(rng, 11, 50)
+    median = FIRST_REPLY_MEDIAN_MINUTES[TicketChannel(channel)]
+    return timedelta(minutes=max(rng.lognormvariate(math.log(median), 0.4), 0.5))
+
+
+def _next_morning(rng: random.Random, at: datetime, hours: tuple[int, int], spread_minutes: float) -> datetime:
+    """``at`` when it falls in ``hours``, else a time early in the next such hours."""
+    opens, closes = hours
+    if opens <= at.hour < closes:
         return at
-    morning = at.replace(hour=7, minute=0, second=0, microsecond=0)
-    if at.hour >= 20:
+    morning = at.replace(hour=opens, minute=0, second=0, microsecond=0)
+    if at.hour >= closes:
         morning += timedelta(days=1)
-    return morning + _minutes(rng, 0, 150)
+    return morning + _minutes(rng, 0, spread_minutes)
+
+
+def _on_shift(rng: random.Random, at: datetime) -> datetime:
+    """Night work is caught up in the morning."""
+    return _next_morning(rng, at, SHIFT_HOURS, 150)
+
+
+def _awake(rng: random.Random, at: datetime) -> datetime:
+    """When a customer who meant to write at ``at`` does: most wait for the morning."""
+    if rng.random() < NIGHT_OWLS:
+        return at
+    return _next_morning(rng, at, WAKING_HOURS, 300)
 
 
 def _date(moment: datetime, language: str) -> str:
@@ -97,10 +133,18 @@ class DemoTickets:
     # -- Which order, and when the customer writes ---------------------------------
 
     def _start(self, scenario: str, order: DemoOrder) -> datetime | None:
+        start = self._reason_to_write(scenario, order)
+        if start is None:
+            return None
+        start = _awake(self.rng, start)
+        if scenario == "late" and order.delivered_at and start >= order.delivered_at - timedelta(hours=12):
+            return None  # the parcel came before the customer wrote
+        return start
+
+    def _reason_to_write(self, scenario: str, order: DemoOrder) -> datetime | None:
         rng = self.rng
         if scenario == "late" and order.late and order.delivered_at and order.expected_at:
-            start = order.expected_at + timedelta(hours=rng.uniform(10, 36))
-            return start if start < order.delivered_at - timedelta(hours=12) else None
+            return order.expected_at + timedelta(hours=rng.uniform(10, 36))
         if scenario == "late_open" and order.late and not order.delivered_at and order.expected_at:
             return order.expected_at + timedelta(hours=rng.uniform(8, 30))
         if scenario == "damaged" and order.delivered_at:
@@ -135,7 +179,7 @@ class DemoTickets:
             category = item[1]
             question, answer = talk.PRODUCT_BY_CATEGORY.get(category, talk.PRODUCT_OTHER)
             thanks = self.rng.choice(["Thanks, very helpful!", "Great, I'll order it then.", "Thank you!"])
-            turns = ((talk.CUSTOMER, question), (talk.AGENT, answer), (talk.CUSTOMER, thanks))
+            turns = ((talk.CUSTOMER, question), (talk.AGENT, answer), (talk.GLAD, thanks))
             return "en", talk.Script("Question about the {item}", turns)
         return "en", self.rng.choice(scripts["en"])
 
@@ -151,41 +195,48 @@ class DemoTickets:
         move_to: Team | None,
         order: DemoOrder | None,
         signature: str,
-    ) -> list[PastStep]:
+    ) -> tuple[list[PastStep], tuple[str, ...]]:
+        """The ticket's steps up to now, and the moods of its customer messages among them."""
         rng, at = self.rng, start
-        steps: list[PastStep] = []
-        answered = False
+        steps: list[tuple[PastStep, str]] = []  # customer messages with their mood, the rest with ""
+        first_reply: datetime | None = None  # when the first public reply comes, until it has come
         for n, (who, text) in enumerate(script.turns):
             body = text.format(**texts)
             if n == 0:
-                steps.append(PastMessage(at=at, body=body))
+                steps.append((PastMessage(at=at, body=body), talk.MOODS[who]))
                 # Someone takes the ticket before answering it.
-                first_reply = _delay(rng, talk.AGENT, channel, answered=False)
-                at = _on_shift(rng, at + first_reply * rng.uniform(0.1, 0.6))
-                steps.append(PastAssignment(at=at, actor=assigner, assignee=assignee, team=move_to))
+                first_reply = _on_shift(rng, at + _first_reply(rng, channel))
+                at += (first_reply - at) * rng.uniform(0.1, 0.5)
+                steps.append((PastAssignment(at=at, actor=assigner, assignee=assignee, team=move_to), ""))
                 continue
-            at += _delay(rng, who, channel, answered=answered)
+            if first_reply is not None and who == talk.NOTE:
+                at += (first_reply - at) * rng.uniform(0.3, 0.8)
+            elif first_reply is not None and who in (talk.AGENT, talk.ASK):
+                at = max(first_reply, at + _minutes(rng, 0.2, 1))
+                first_reply = None
+            else:
+                at += _delay(rng, who, channel)
             if who == talk.ARRIVED and order is not None and order.delivered_at:
                 at = max(at, order.delivered_at + _minutes(rng, 40, 6 * 60))
-            if who in (talk.CUSTOMER, talk.ARRIVED):
-                steps.append(PastMessage(at=at, body=body))
+            if who in talk.MOODS:
+                steps.append((PastMessage(at=at, body=body), talk.MOODS[who]))
                 continue
             at = _on_shift(rng, at)
             if who == talk.NOTE:
-                steps.append(PastMessage(at=at, body=body, agent=assignee, internal=True))
+                steps.append((PastMessage(at=at, body=body, agent=assignee, internal=True), ""))
             else:
-                steps.append(PastMessage(at=at, body=body + signature, agent=assignee))
-                answered = True
+                steps.append((PastMessage(at=at, body=body + signature, agent=assignee), ""))
                 if who == talk.ASK:
                     at += _minutes(rng, 0.2, 1)
-                    steps.append(PastStatus(at=at, actor=assignee, status=TicketStatus.PENDING))
+                    steps.append((PastStatus(at=at, actor=assignee, status=TicketStatus.PENDING), ""))
         if script.solved:
             at = _on_shift(rng, at + _minutes(rng, 3, 90))
-            steps.append(PastStatus(at=at, actor=assignee, status=TicketStatus.SOLVED))
+            steps.append((PastStatus(at=at, actor=assignee, status=TicketStatus.SOLVED), ""))
             if rng.random() < 0.75:
                 closed = _on_shift(rng, at + timedelta(days=rng.uniform(3, 7)))
-                steps.append(PastStatus(at=closed, actor=assignee, status=TicketStatus.CLOSED))
-        return [s for s in steps if s.at <= self.now]
+                steps.append((PastStatus(at=closed, actor=assignee, status=TicketStatus.CLOSED), ""))
+        done = [(step, mood) for step, mood in steps if step.at <= self.now]
+        return [step for step, _ in done], tuple(mood for _, mood in done if mood)
 
     # -- Putting it together ------------------------------------------------------
 
@@ -225,11 +276,11 @@ class DemoTickets:
         customers: list[DemoCustomer],
         stored_customers: dict[str, Customer],
         stored_orders: dict[str, Order],
-    ) -> list[PastTicket]:
+    ) -> list[DemoTicket]:
         rng = self.rng
         names = list(SCENARIOS)
         weights = [SCENARIOS[name][0] for name in names]
-        tickets: list[PastTicket] = []
+        tickets: list[DemoTicket] = []
         for n in range(TICKET_COUNT):
             recent = n >= TICKET_COUNT - RECENT_COUNT
             since = self.now - (timedelta(hours=RECENT_HOURS) if recent else timedelta(days=WINDOW_DAYS))
@@ -243,12 +294,14 @@ class DemoTickets:
                 scenario = scenario if scenario in ("product", "account") else "product"
                 customer = rng.choice(customers)
                 start = self.now - (self.now - since) * rng.random() ** 1.4 - timedelta(minutes=20)
+                awake = _awake(rng, start)
+                start = awake if awake <= self.now - timedelta(minutes=20) else start
             # Some of the newest conversations are still going on.
             unfinished = recent and rng.random() < 0.6
             tickets.append(
                 self._ticket(scenario, customer, order, start, stored_customers, stored_orders, unfinished=unfinished)
             )
-        tickets.sort(key=lambda t: t.steps[0].at)
+        tickets.sort(key=lambda t: t.past.steps[0].at)
         return tickets
 
     def _ticket(
@@ -261,7 +314,7 @@ class DemoTickets:
         stored_orders: dict[str, Order],
         *,
         unfinished: bool,
-    ) -> PastTicket:
+    ) -> DemoTicket:
         rng = self.rng
         _, team_slug, category, _ = SCENARIOS[scenario]
         if order is not None:
@@ -297,7 +350,7 @@ class DemoTickets:
         signature = ""
         if channel == TicketChannel.EMAIL:
             signature = f"\n\n{assignee.user.first_name}\nDemo Outdoor Shop support"
-        steps = self._timeline(
+        steps, moods = self._timeline(
             script,
             texts,
             channel=channel,
@@ -309,8 +362,8 @@ class DemoTickets:
             signature=signature,
         )
         if unfinished and len(script.turns) == 1 and rng.random() < 0.5:
-            steps = steps[:1]  # still waiting in the team's queue for someone to take it
-        return PastTicket(
+            steps, moods = steps[:1], moods[:1]  # still waiting in the team's queue for someone to take it
+        past = PastTicket(
             customer=stored_customers[customer.external_id],
             order=stored_orders[order.record["id"]] if order else None,
             subject=script.subject.format(**texts),
@@ -319,4 +372,48 @@ class DemoTickets:
             steps=steps,
             priority=self._priority(scenario, customer, order),
             category=category,
+        )
+        return DemoTicket(past=past, scenario=scenario, moods=moods)
+
+    # -- A follow-up a low survey score opened -------------------------------------
+
+    def follow_up(
+        self,
+        past: PastTicket,
+        *,
+        opened: datetime,
+        lead: Agent | None,
+        note: str,
+        first_name: str,
+        ticket_number: int,
+        reason: str,
+    ) -> DemoTicket:
+        """What the survey services open (``past``: the customer's answer as its
+        message, in the original's team) and what the team did with it: the
+        lead, or a member, apologises; most customers take it well."""
+        rng, staff = self.rng, self.staff
+        steps: list[tuple[PastStep, str]] = [(step, "negative") for step in past.steps]
+        handler = lead or rng.choice(staff.members[past.team.slug] or [staff.manager])
+        if lead is not None:
+            steps += [
+                (PastAssignment(at=opened, actor=None, assignee=lead), ""),
+                (PastMessage(at=opened, body=note, agent=lead, internal=True), ""),
+            ]
+        at = _on_shift(rng, opened + _first_reply(rng, past.channel))
+        if lead is None:
+            steps.append((PastAssignment(at=at, actor=handler, assignee=handler), ""))
+            at += _minutes(rng, 0.2, 2)
+        reply = talk.FOLLOW_UP_REPLIES[reason].format(first=first_name, ticket=ticket_number)
+        steps.append((PastMessage(at=at, body=f"{reply}\n\n{handler.user.first_name}", agent=handler), ""))
+        if rng.random() < 0.7:
+            who, text = rng.choice(talk.FOLLOW_UP_ANSWERS)
+            at += _delay(rng, who, past.channel)
+            steps.append((PastMessage(at=at, body=text), talk.MOODS[who]))
+        at = _on_shift(rng, at + _minutes(rng, 10, 120))
+        steps.append((PastStatus(at=at, actor=handler, status=TicketStatus.SOLVED), ""))
+        done = [(step, mood) for step, mood in steps if step.at <= self.now]
+        return DemoTicket(
+            past=replace(past, steps=[step for step, _ in done]),
+            scenario="follow_up",
+            moods=tuple(mood for _, mood in done if mood),
         )

@@ -3,8 +3,9 @@ from __future__ import annotations
 import random
 import re
 from collections import Counter, defaultdict
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from io import StringIO
+from typing import Any
 
 import pytest
 from django.contrib.auth import authenticate
@@ -18,20 +19,42 @@ from helpdesk.customers.models import Customer, Order, OrderItem, ShippingEvent,
 from helpdesk.customers.selectors import shop_for_api_key
 from helpdesk.demo.seed import DEMO_API_KEY, DEMO_PASSWORD, LOGINS
 from helpdesk.demo.shop import demo_shop_build, demo_shop_payload
+from helpdesk.reports.retention import retention_report
+from helpdesk.reports.scope import ReportScope
+from helpdesk.reports.selectors import people_report, satisfaction_report, speed_report, volume_report
 from helpdesk.tickets.models import (
     Agent,
     AuthorKind,
     CannedReply,
     EventKind,
     Message,
+    SlaClock,
+    SlaClockKind,
     Team,
     Ticket,
     TicketEvent,
     TicketStatus,
 )
+from sentiment import mood
+from surveys import policy
+from surveys.models import FollowUp, Survey, SurveyResponse, SurveyStatus
 
 HEBREW = re.compile(r"[\u0590-\u05FF]")
 PERSIAN = re.compile(r"[\u0600-\u06FF]")
+# The events whose service also stamps Ticket.updated_at (SLA timers, the
+# sentiment worker and surveys write events without touching it).
+STAMPING = {
+    EventKind.OPENED,
+    EventKind.MESSAGE,
+    EventKind.REPLIED,
+    EventKind.NOTE,
+    EventKind.FIRST_RESPONSE,
+    EventKind.ASSIGNED,
+    EventKind.TEAM_CHANGED,
+    EventKind.STATUS_CHANGED,
+    EventKind.PRIORITY_CHANGED,
+    EventKind.CATEGORY_CHANGED,
+}
 
 
 def seed() -> str:
@@ -54,6 +77,10 @@ def snapshot() -> dict[str, object]:
         Message,
         TicketEvent,
         CannedReply,
+        SlaClock,
+        Survey,
+        SurveyResponse,
+        FollowUp,
     )
     return {
         "counts": {model.__name__: model.objects.count() for model in models},
@@ -137,7 +164,113 @@ def test_every_demo_ticket_keeps_the_service_invariants(db):
         assert ticket.status == status
         assert (ticket.solved_at is not None) == (ticket.status in (TicketStatus.SOLVED, TicketStatus.CLOSED))
         assert (ticket.closed_at is not None) == (ticket.status == TicketStatus.CLOSED)
-        assert ticket.updated_at == max(created for *_, created in logged)
+        assert ticket.updated_at == max(created for kind, _, created in logged if kind in STAMPING)
+
+
+def test_every_demo_ticket_has_its_first_response_clock(db):
+    seed()
+    now = timezone.now()
+
+    clocks = {clock.ticket_id: clock for clock in SlaClock.objects.all()}
+    assert len(clocks) == SlaClock.objects.count() == Ticket.objects.count()
+    for ticket in Ticket.objects.all():
+        clock = clocks[ticket.pk]
+        assert clock.kind == SlaClockKind.FIRST_RESPONSE and clock.started_at == ticket.created_at
+        assert clock.due_at == ticket.created_at + timedelta(minutes=clock.target_minutes)
+        stopped = ticket.first_response_at or ticket.solved_at
+        assert clock.stopped_at == stopped
+        assert (clock.breached_at is not None) == (clock.due_at < (stopped or now)), ticket
+        if stopped is None:  # still running: the ticket shows its due time, and its breach
+            assert (ticket.sla_due_at, ticket.sla_breached_at) == (clock.due_at, clock.breached_at)
+        else:
+            assert ticket.sla_due_at is None and ticket.sla_breached_at is None
+    breaches = TicketEvent.objects.filter(kind=EventKind.SLA_BREACHED).count()
+    assert breaches == SlaClock.objects.exclude(breached_at=None).count() > 0
+
+
+def test_the_demo_customers_moods_follow_what_they_wrote(db):
+    seed()
+
+    customer_messages = Message.objects.filter(author_kind=AuthorKind.CUSTOMER).order_by("ticket_id", "seq")
+    assert not customer_messages.filter(sentiment_tagged_at=None).exists()
+    labels = Counter(customer_messages.values_list("sentiment", flat=True))
+    assert {"negative", "neutral", "positive"} <= set(labels)
+    assert set(customer_messages.filter(body__contains="arrived damaged").values_list("sentiment", flat=True)) == {
+        "negative"
+    }
+    assert set(customer_messages.filter(body__startswith="Thank").values_list("sentiment", flat=True)) == {"positive"}
+    scores = defaultdict(list)
+    for message in customer_messages:
+        assert message.sentiment_tagged_at is not None and message.sentiment_confidence is not None
+        assert message.created_at < message.sentiment_tagged_at
+        scores[message.ticket_id].append(mood.score(message.sentiment, message.sentiment_confidence))
+    for ticket in Ticket.objects.all():
+        current = mood.mood_score(scores[ticket.pk])
+        assert ticket.sentiment == mood.mood_label(current)
+        assert ticket.sentiment_trend == (
+            mood.trend(scores[ticket.pk][0], current) if len(scores[ticket.pk]) > 1 else ""
+        )
+
+
+def test_demo_surveys_are_answered_as_the_survey_services_would_record(db):
+    seed()
+
+    surveys = Survey.objects.select_related("ticket", "response", "follow_up").all()
+    assert Counter(surveys.values_list("kind", flat=True)).keys() == {"csat", "nps"}
+    for survey in surveys:
+        ticket = survey.ticket
+        assert ticket.solved_at is not None and survey.created_at == ticket.solved_at <= survey.send_at
+        if survey.status == SurveyStatus.SCHEDULED:
+            assert survey.sent_at is None
+            continue
+        assert survey.sent_at == survey.send_at and survey.expires_at is not None
+        answered = SurveyResponse.objects.filter(survey=survey).first()
+        assert (answered is not None) == (survey.status == SurveyStatus.ANSWERED)
+        if answered is None:
+            continue
+        assert survey.sent_at <= answered.answered_at < survey.expires_at
+        unhappy = policy.is_unhappy(survey.kind, answered.score)
+        assert bool(answered.reason) == unhappy
+        follow_up = FollowUp.objects.filter(survey=survey).select_related("ticket").first()
+        assert (follow_up is not None) == unhappy
+        if follow_up is not None:
+            assert follow_up.ticket.customer_id == ticket.customer_id
+            assert follow_up.ticket.created_at == follow_up.created_at == answered.answered_at
+            assert follow_up.ticket.subject.endswith(f"on #{ticket.pk}")
+    assert FollowUp.objects.exists()
+
+
+def _report_figures(report: dict[str, Any]) -> dict[str, Any]:
+    return {figure["key"]: figure["value"] for figure in report["figures"]}
+
+
+def test_the_demo_gives_every_manager_report_something_to_show(db):
+    seed()
+    manager = Agent.objects.get(user__username="manager")
+    today = timezone.localdate()
+    month = ReportScope(date_from=today - timedelta(days=29), date_to=today)  # the reports' default period
+    half_year = ReportScope(date_from=today - timedelta(days=179), date_to=today)
+
+    satisfaction = _report_figures(satisfaction_report(viewer=manager, scope=month))
+    speed = _report_figures(speed_report(viewer=manager, scope=month))
+    volume = _report_figures(volume_report(viewer=manager, scope=month))
+    retention = retention_report(viewer=manager, scope=half_year)
+    people = people_report(viewer=manager, scope=month)
+
+    assert 50 <= satisfaction["csat"] <= 100
+    assert satisfaction["nps"] is not None and satisfaction["csat_response_rate"] is not None
+    assert _report_figures(satisfaction_report(viewer=manager, scope=half_year))["follow_ups_opened"] > 0
+    assert 2 <= speed["frt_median"] <= 10  # a chat desk with a ten-minute target
+    assert 60 <= speed["sla_compliance"] < 100
+    assert speed["sla_breaches"] > 0
+    assert volume["negative_share"] is not None and volume["sentiment_improved"] is not None
+    month_retention = _report_figures(retention_report(viewer=manager, scope=month))
+    assert month_retention["churn"] > 0 and month_retention["customers_lost"] > 0
+    assert month_retention["crr"] < 100
+    feedback = {row["key"]: row["cells"] for row in retention["tables"][0]["rows"]}
+    assert feedback["first_response_met"]["tickets"] > 0 and feedback["first_response_breached"]["tickets"] > 0
+    assert sum(feedback[f"csat_{score}"]["tickets"] for score in range(1, 6)) > 0
+    assert any(row["cells"]["csat"] is not None for row in people["tables"][0]["rows"])
 
 
 def test_demo_users_log_in_with_the_printed_password(db):
