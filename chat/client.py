@@ -45,6 +45,8 @@ BACKOFF_MAX_SECONDS = 30.0
 STABLE_SECONDS = 10.0
 # A sync unanswered for this long (its connection died, say) may be sent again.
 SYNC_RETRY_SECONDS = 10.0
+# Errors that refuse a frame for now, not for good: resent after ``retry_after``.
+RETRYABLE_ERRORS = frozenset({"rate_limited", "unavailable"})
 
 
 def backoff_delay(attempt: int) -> float:
@@ -318,7 +320,7 @@ class ChatClient:
     async def _on_error(self, frame: dict[str, Any]) -> None:
         self.errors.append(frame)
         log.info("%s: error frame %s", type(self).__name__, frame)
-        if frame["code"] == "rate_limited":
+        if frame["code"] in RETRYABLE_ERRORS:
             # Resend the refused message later; when the error does not name one
             # (a frame other than message.send was refused), the whole outbox.
             refused = self._outbox.get(frame.get("client_msg_id") or "")

@@ -44,6 +44,7 @@ from helpdesk.tickets.services import (
     ticket_mark_seen,
     ticket_read,
 )
+from surveys.ratelimit import WINDOW_SECONDS, rate_allow
 from surveys.selectors import survey_widget_open
 
 log = logging.getLogger(__name__)
@@ -151,12 +152,14 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
             await getattr(self, "on_" + inbound.type.replace(".", "_"))(**inbound.data)
         except ProtocolError as problem:
             await self.send_json(problem.frame())
-        except (OperationalError, InterfaceError):
-            # The database is out of reach: nothing was stored. Say so, naming
-            # the message, so the client resends it (same client_msg_id) later.
-            log.warning("%s frame not handled: database unavailable", inbound.type, exc_info=True)
+        except (OperationalError, InterfaceError) as error:
+            # The database is out of reach. Say so, naming the message, so the
+            # client resends it later with the same client_msg_id: one stored
+            # just before the failure then gets a duplicate ack.
+            log.warning("%s frame not handled, database unavailable: %s", inbound.type, error)
             extra = {"client_msg_id": inbound.data["client_msg_id"]} if "client_msg_id" in inbound.data else {}
-            unavailable = ProtocolError("unavailable", "Not stored: try again in a moment.", retry_after=2, **extra)
+            text = "The desk cannot be reached right now; try again in a moment."
+            unavailable = ProtocolError("unavailable", text, retry_after=2, **extra)
             await self.send_json(unavailable.frame())
 
     def check_send(self, body: str, client_msg_id: str) -> None:
@@ -267,6 +270,11 @@ class WidgetConsumer(ChatConsumer):
         self, client_msg_id: str, body: str, ticket: int | None = None, attachments: list[int] | None = None
     ) -> None:
         self.check_send(body, client_msg_id)
+        # One budget per visitor, counted in the shared cache: a visitor opening
+        # several sockets (on any daphne) does not get a budget for each.
+        per_minute = settings.CHAT_RATE_LIMIT_PER_MINUTE
+        if not await db(rate_allow)("chat-send", f"visitor:{self.visitor.pk}", per_minute=per_minute):
+            raise _limited(WINDOW_SECONDS - time.time() % WINDOW_SECONDS, client_msg_id)
         try:
             posted = await db(widget_message_send)(
                 visitor=self.visitor,

@@ -19,6 +19,8 @@ from helpdesk.tickets import attachments
 from helpdesk.tickets.notify import initials
 
 CLIENT_ID_MAX = 64
+# Ids and seqs are 64-bit columns; a larger number names nothing.
+INT_MAX = 2**63 - 1
 
 
 @dataclass(frozen=True)
@@ -39,13 +41,17 @@ class Field:
         if not isinstance(value, self.kind):
             return f"Expected {self._name()}."
         if isinstance(value, list):
-            if any(isinstance(item, bool) or not isinstance(item, int) or item < 1 for item in value):
+            if any(isinstance(item, bool) or not isinstance(item, int) or not 1 <= item <= INT_MAX for item in value):
                 return "Expected a list of ids."
             most = getattr(settings, self.max_items_setting) if self.max_items_setting else None
             if most is not None and len(value) > most:
                 return f"At most {most} items."
         if isinstance(value, int) and not isinstance(value, bool) and value < 0:
             return "Must be zero or more."
+        if isinstance(value, int) and value > INT_MAX:
+            return f"Must be at most {INT_MAX}."
+        if isinstance(value, str) and "\x00" in value:
+            return "Null characters are not allowed."  # PostgreSQL text cannot hold them
         if self.max_chars is not None and isinstance(value, str) and len(value) > self.max_chars:
             return f"At most {self.max_chars} characters."
         return None
@@ -127,7 +133,7 @@ def parse(text: str | None, *, declared: Mapping[str, Schema], max_bytes: int) -
         raise ProtocolError("frame_too_large", f"A frame can have at most {max_bytes} bytes.")
     try:
         frame = json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: nested deeper than the parser goes
         raise ProtocolError("bad_json", "The frame is not valid JSON.") from None
     if not isinstance(frame, dict):
         raise ProtocolError("bad_json", "A frame is a JSON object.")

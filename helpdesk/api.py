@@ -1,13 +1,15 @@
-"""Cross-cutting API pieces: error shape, strict input, keyset pagination."""
+"""Cross-cutting API pieces: error shape, strict input and query strings,
+keyset pagination, a JSON parser that refuses what it cannot read."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
-from rest_framework import serializers
-from rest_framework.exceptions import NotFound, ValidationError
+from django_filters.rest_framework import DjangoFilterBackend
+from rest_framework import parsers, serializers
+from rest_framework.exceptions import NotFound, ParseError, ValidationError
 from rest_framework.pagination import CursorPagination
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -31,6 +33,38 @@ class StrictInputSerializer(serializers.Serializer):
             if unknown:
                 raise ValidationError({key: ["Unknown field."] for key in unknown})
         return super().to_internal_value(data)
+
+
+class JSONParser(parsers.JSONParser):
+    """DRF's, but JSON nested deeper than Python's parser recurses is a 400, not a 500."""
+
+    def parse(self, stream: Any, media_type: str | None = None, parser_context: Any = None) -> Any:
+        try:
+            return super().parse(stream, media_type, parser_context)
+        except RecursionError:
+            raise ParseError("JSON parse error - nested too deeply.") from None
+
+
+# Parameters of every list besides its filters: KeysetPagination's and DRF's format override.
+PAGING_PARAMETERS = frozenset({"cursor", "page_size", "format"})
+
+
+def unknown_parameters(query: Iterable[str], *, known: Iterable[str]) -> dict[str, list[str]]:
+    """Errors for the query parameters a list does not take: an ordering it
+    does not offer, a misspelt or made-up filter would otherwise be ignored
+    and answer the whole list as if it had been applied."""
+    return {key: ["Unknown parameter."] for key in sorted(set(query) - set(known) - PAGING_PARAMETERS)}
+
+
+class StrictFilterBackend(DjangoFilterBackend):
+    """DjangoFilterBackend that answers 400 for a parameter its filter set does not declare."""
+
+    def filter_queryset(self, request: Any, queryset: Any, view: Any) -> Any:
+        filterset_class = self.get_filterset_class(view, queryset)
+        known = filterset_class.base_filters if filterset_class is not None else ()
+        if errors := unknown_parameters(request.query_params, known=known):
+            raise ValidationError(errors)
+        return super().filter_queryset(request, queryset, view)
 
 
 class KeysetPagination(CursorPagination):

@@ -102,6 +102,12 @@ DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     # Several processes (daphne and the worker) share the file: wait for locks.
     DATABASES["default"]["OPTIONS"] = {"timeout": 20, "transaction_mode": "IMMEDIATE"}
+elif "options" not in DATABASES["default"]["OPTIONS"]:
+    # JIT off: the reports' conditional aggregates make PostgreSQL's cost
+    # estimates cross its JIT thresholds, and compiling then takes seconds for
+    # queries that run in milliseconds (docs/performance.md#reports). A
+    # DATABASE_URL with ?options=... sets its own and keeps it.
+    DATABASES["default"]["OPTIONS"]["options"] = "-c jit=off"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env_redis_url("REDIS_URL")

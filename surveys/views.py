@@ -22,7 +22,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
-from chat.origins import widget_origin_allowed
+from chat.origins import widget_cors, widget_gate
 from chat.selectors import visitor_for_token
 from surveys import policy
 from surveys.models import Survey, SurveyKind, SurveyReason
@@ -66,6 +66,12 @@ def _limited(request: HttpRequest, survey_key: str) -> bool:
     )
 
 
+def _text_errors(texts: dict[str, Any]) -> dict[str, list[str]]:
+    """Field errors for answer texts that are not strings, or hold a NUL that PostgreSQL cannot store."""
+    errors = {key: ["Expected a string."] for key, value in texts.items() if not isinstance(value, str)}
+    return errors | {key: ["Null characters are not allowed."] for key, value in texts.items() if "\x00" in str(value)}
+
+
 def _gone(request: HttpRequest, message: str, status: int) -> HttpResponse:
     return render(request, "surveys/closed.html", {"message": message}, status=status)
 
@@ -105,6 +111,9 @@ def survey_page(request: HttpRequest, token: str) -> HttpResponse:
     values = {key: request.POST.get(key, "") for key in ("score", "comment", "reason", "reason_text", "survey")}
     if values["survey"] and values["survey"] != str(survey.pk):
         return _gone(request, "This link belongs to another survey.", 400)
+    if wrong := _text_errors(values):
+        context = _form_context(survey, values={key: v.replace("\x00", "") for key, v in values.items()}, errors=wrong)
+        return render(request, "surveys/form.html", context, status=400)
     try:
         answered = survey_answer(
             survey=survey,
@@ -130,19 +139,10 @@ def survey_page(request: HttpRequest, token: str) -> HttpResponse:
 # The widget's endpoints
 
 
-def _cors(response: HttpResponse, origin: str) -> HttpResponse:
-    response["Access-Control-Allow-Origin"] = origin
-    response["Access-Control-Allow-Methods"] = "POST, OPTIONS"
-    response["Access-Control-Allow-Headers"] = "Content-Type"
-    response["Access-Control-Max-Age"] = "600"
-    response["Vary"] = "Origin"
-    return response
-
-
 def _json_body(request: HttpRequest) -> dict[str, Any] | None:
     try:
         body = json.loads(request.body or b"null")
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: nested deeper than the parser goes
         return None
     return body if isinstance(body, dict) else None
 
@@ -151,19 +151,16 @@ def _json_body(request: HttpRequest) -> dict[str, Any] | None:
 @require_http_methods(["POST", "OPTIONS"])
 def widget_surveys(request: HttpRequest) -> HttpResponse:
     """``{"visitor_token"}`` -> the visitor's open surveys, newest first."""
-    origin = request.headers.get("Origin", "")
-    if not widget_origin_allowed(origin):
-        return JsonResponse({"detail": "This site is not allowed to embed the chat."}, status=403)
-    if request.method == "OPTIONS":
-        return _cors(HttpResponse(status=204), origin)
+    if (refused := widget_gate(request)) is not None:
+        return refused
     body = _json_body(request)
     token = body.get("visitor_token") if body else None
     if _limited(request, "v:" + hashlib.sha256(str(token).encode()).hexdigest()[:32]):
-        return _cors(JsonResponse({"detail": "Too many requests; try again in a minute."}, status=429), origin)
+        return widget_cors(request, JsonResponse({"detail": "Too many requests; try again in a minute."}, status=429))
     visitor = visitor_for_token(token=token) if isinstance(token, str) else None
     if visitor is None:
-        return _cors(JsonResponse({"visitor_token": ["Start a chat session first."]}, status=403), origin)
-    return _cors(JsonResponse({"surveys": survey_widget_open(customer_id=visitor.customer_id)}), origin)
+        return widget_cors(request, JsonResponse({"visitor_token": ["Start a chat session first."]}, status=403))
+    return widget_cors(request, JsonResponse({"surveys": survey_widget_open(customer_id=visitor.customer_id)}))
 
 
 @csrf_exempt
@@ -173,35 +170,31 @@ def widget_survey_answer(request: HttpRequest, survey_id: int) -> HttpResponse:
     answer one of the visitor's surveys. 200 ``{"answered": true, "thanks"}``;
     400 with field errors; 403 without a valid visitor; 404 for a survey
     that is not theirs; 409/410 for one that is not open."""
-    origin = request.headers.get("Origin", "")
-    if not widget_origin_allowed(origin):
-        return JsonResponse({"detail": "This site is not allowed to embed the chat."}, status=403)
-    if request.method == "OPTIONS":
-        return _cors(HttpResponse(status=204), origin)
+    if (refused := widget_gate(request)) is not None:
+        return refused
     if _limited(request, f"s:{survey_id}"):
-        return _cors(JsonResponse({"detail": "Too many requests; try again in a minute."}, status=429), origin)
+        return widget_cors(request, JsonResponse({"detail": "Too many requests; try again in a minute."}, status=429))
     body = _json_body(request)
     if body is None:
-        return _cors(JsonResponse({"detail": "Send a JSON object."}, status=400), origin)
+        return widget_cors(request, JsonResponse({"detail": "Send a JSON object."}, status=400))
     unknown = sorted(set(body) - {"visitor_token", "score", "comment", "reason", "reason_text"})
     if unknown:
-        return _cors(JsonResponse({key: ["Unknown field."] for key in unknown}, status=400), origin)
+        return widget_cors(request, JsonResponse({key: ["Unknown field."] for key in unknown}, status=400))
     token = body.get("visitor_token")
     visitor = visitor_for_token(token=token) if isinstance(token, str) else None
     if visitor is None:
-        return _cors(JsonResponse({"visitor_token": ["Start a chat session first."]}, status=403), origin)
+        return widget_cors(request, JsonResponse({"visitor_token": ["Start a chat session first."]}, status=403))
     survey = survey_for_widget(customer=visitor.customer, survey_id=survey_id)
     if survey is None:
-        return _cors(JsonResponse({"detail": "No such survey."}, status=404), origin)
+        return widget_cors(request, JsonResponse({"detail": "No such survey."}, status=404))
     texts = {key: body.get(key, "") for key in ("comment", "reason", "reason_text")}
-    wrong = {key: ["Expected a string."] for key, value in texts.items() if not isinstance(value, str)}
-    if wrong:
-        return _cors(JsonResponse(wrong, status=400), origin)
+    if wrong := _text_errors(texts):
+        return widget_cors(request, JsonResponse(wrong, status=400))
     try:
         answered = survey_answer(
             survey=survey, score=body.get("score"), ip=client_ip(request.META.get("REMOTE_ADDR")), **texts
         )
     except SurveyError as error:
         payload: dict[str, Any] = {"code": error.code, "detail": error.message, **error.fields}
-        return _cors(JsonResponse(payload, status=ERROR_STATUS[error.code]), origin)
-    return _cors(JsonResponse({"answered": True, "thanks": answered.thanks}), origin)
+        return widget_cors(request, JsonResponse(payload, status=ERROR_STATUS[error.code]))
+    return widget_cors(request, JsonResponse({"answered": True, "thanks": answered.thanks}))

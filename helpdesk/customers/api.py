@@ -14,13 +14,12 @@ from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_seriali
 from rest_framework import serializers, status, viewsets
 from rest_framework.authentication import BaseAuthentication, get_authorization_header
 from rest_framework.exceptions import AuthenticationFailed, NotFound
-from rest_framework.parsers import JSONParser
 from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from helpdesk.api import KeysetPagination
+from helpdesk.api import JSONParser, KeysetPagination, StrictFilterBackend
 from helpdesk.customers import selectors, services
 from helpdesk.customers.filters import CustomerFilter
 from helpdesk.customers.models import Customer, Shop
@@ -39,6 +38,7 @@ class CustomerPagination(KeysetPagination):
 class CustomerViewSet(viewsets.GenericViewSet):
     serializer_class = CustomerSerializer
     filterset_class = CustomerFilter
+    filter_backends = [StrictFilterBackend]
     pagination_class = CustomerPagination
     lookup_value_regex = r"\d+"
     queryset = Customer.objects.none()  # for schema generation; requests use the selectors

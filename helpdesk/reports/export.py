@@ -19,7 +19,7 @@ from decimal import Decimal
 from typing import Any
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-PLAIN_NUMBER = re.compile(r"-?\d+(\.\d+)?")
+PLAIN_NUMBER = re.compile(r"-?[0-9]+(\.[0-9]+)?")  # ASCII only: \d would also take other scripts' digits
 
 REPORT_COLUMNS = ("part", "key", "label", "measure", "value", "unit", "previous", "change", "count", "tickets")
 

@@ -39,11 +39,8 @@ REPEAT_AFTER_TICKET = timedelta(days=90)
 SHOP_WIDE = "Shop-wide: all customers, whatever team, agent, channel or category is chosen."
 
 
-def _customer_figures(start: datetime, end: datetime) -> dict[str, Any]:
-    counts = retention.customer_counts(start=start, end=end)
-    repeat = retention.repeat_purchase(end=end)
-    clv_inputs = retention.lifetime_value_inputs(end=end)
-    period_value = retention.order_value(start=start, end=end, currency=clv_inputs.currency)
+def _customer_figures(period: retention.PeriodFigures) -> dict[str, Any]:
+    counts, repeat, clv_inputs = period.counts, period.repeat, period.clv_inputs
     aov, frequency, lifespan = clv_inputs.average_order_value, clv_inputs.purchase_frequency, clv_inputs.lifespan_years
     clv = (
         formulas.customer_lifetime_value(average_order_value=aov, purchase_frequency=frequency, lifespan_years=lifespan)
@@ -61,14 +58,17 @@ def _customer_figures(start: datetime, end: datetime) -> dict[str, Any]:
         ),
         "clv": clv,
         "currency": clv_inputs.currency,
-        "aov": period_value.average,
-        "orders": period_value.orders,
+        "aov": period.value.average,
+        "orders": period.value.orders,
     }
 
 
 def _figures(scope: ReportScope) -> list[dict[str, Any]]:
-    now = _customer_figures(scope.start, scope.end)
-    before = _customer_figures(scope.previous().start, scope.previous().end)
+    previous = scope.previous()
+    periods = retention.period_figures(
+        periods=[(scope.start, scope.end), (previous.start, previous.end)], currency=retention.shop_currency()
+    )
+    now, before = (_customer_figures(period) for period in periods)
     counts: retention.CustomerCounts = now["counts"]
     counts_before: retention.CustomerCounts = before["counts"]
     all_tickets = scope.inbox_url()
@@ -81,6 +81,7 @@ def _figures(scope: ReportScope) -> list[dict[str, Any]]:
             unit="%",
             better="up",
             count=counts.at_start,
+            count_of="customers",
             help="Customers active at the start (a kept order in the year before) still active at the end: "
             "(E - N) / S, N counting new and returning customers. " + SHOP_WIDE,
             tickets=scope.inbox_url(customers="retained"),
@@ -93,6 +94,7 @@ def _figures(scope: ReportScope) -> list[dict[str, Any]]:
             unit="%",
             better="down",
             count=counts.at_start,
+            count_of="customers",
             help="Customers active at the start who are no longer active at the end. " + SHOP_WIDE,
             tickets=scope.inbox_url(customers="lost"),
         ),
@@ -116,6 +118,7 @@ def _figures(scope: ReportScope) -> list[dict[str, Any]]:
             unit="%",
             better="up",
             count=now["repeat"].customers,
+            count_of="customers",
             help="Customers with two or more kept orders among those with one or more, in the year before "
             "the period's end. " + SHOP_WIDE,
             tickets=all_tickets,
@@ -128,6 +131,7 @@ def _figures(scope: ReportScope) -> list[dict[str, Any]]:
             unit="money",
             better="up",
             count=now["orders"],
+            count_of="orders",
             currency=now["currency"],
             help="Kept orders (paid, shipped, delivered) placed in the period: total / number. " + SHOP_WIDE,
             tickets=all_tickets,

@@ -17,6 +17,7 @@ from helpdesk.reports import formulas
 from helpdesk.reports.scope import ReportScope
 
 Unit = Literal["%", "min", "pts", "count", "money", "h", ""]
+CountOf = Literal["tickets", "customers", "orders"]
 Better = Literal["up", "down"] | None
 Number = int | float | Decimal
 
@@ -40,19 +41,22 @@ def figure(
     tickets: str,
     better: Better = None,
     count: int | None = None,
+    count_of: CountOf = "tickets",
     help: str = "",
     currency: str = "",
 ) -> dict[str, Any]:
     """One headline number with the previous period's value and the change
     (formulas.change: in the figure's own unit, points for shares).
-    Money (unit "money") is sent as strings with two decimals plus ``currency``."""
+    Money (unit "money") is sent as strings with two decimals plus ``currency``.
+    ``count`` is how many ``count_of`` the figure is based on; when that is
+    tickets, they are exactly the tickets its ``tickets`` link lists."""
     shaped: dict[str, Any] = {"key": key, "label": label, "unit": unit}
     if unit == "money":
         delta = None if value is None or previous is None else Decimal(str(value)) - Decimal(str(previous))
         shaped.update(value=money(value), previous=money(previous), change=money(delta), currency=currency)
     else:
         shaped.update(value=_plain(value), previous=_plain(previous), change=formulas.change(value, previous))
-    shaped.update(better=better, count=count, help=help, tickets=tickets)
+    shaped.update(better=better, count=count, count_of=count_of, help=help, tickets=tickets)
     return shaped
 
 

@@ -12,13 +12,13 @@ from rest_framework import generics, status, viewsets
 from rest_framework.authtoken.models import Token
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound, ValidationError
-from rest_framework.parsers import MultiPartParser
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from helpdesk.api import KeysetPagination
+from helpdesk.api import JSONParser, KeysetPagination, StrictFilterBackend
 from helpdesk.tickets import selectors, services
 from helpdesk.tickets.filters import TicketFilter
 from helpdesk.tickets.models import AuthorKind, SentimentLabel, Ticket, TicketCategory, TicketPriority, TicketStatus
@@ -53,6 +53,7 @@ class AgentTokenView(APIView):
     # No session here: the endpoint is for clients that have none, and CSRF does not apply.
     authentication_classes = []
     permission_classes = [AllowAny]
+    parser_classes = [JSONParser, FormParser, MultiPartParser]
 
     @extend_schema(request=AgentTokenInputSerializer, responses={200: TokenSerializer}, auth=[])
     def post(self, request: Request) -> Response:
@@ -65,6 +66,8 @@ class AgentTokenView(APIView):
 class TicketViewSet(viewsets.GenericViewSet):
     serializer_class = TicketSerializer
     filterset_class = TicketFilter
+    filter_backends = [StrictFilterBackend]
+    parser_classes = [JSONParser, FormParser, MultiPartParser]
     pagination_class = TicketPagination
     lookup_value_regex = r"\d+"
     queryset = Ticket.objects.none()  # for schema generation; requests use the selectors

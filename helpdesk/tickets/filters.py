@@ -9,7 +9,7 @@ from typing import Any
 
 import django_filters as filters
 from django import forms
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import FilteredRelation, Q, QuerySet
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
@@ -20,7 +20,6 @@ from helpdesk.tickets import selectors
 from helpdesk.tickets.models import (
     SentimentLabel,
     SentimentTrend,
-    SlaClock,
     SlaClockKind,
     Ticket,
     TicketCategory,
@@ -89,22 +88,28 @@ FOLLOW_UPS: dict[str, Q] = {
 }
 
 
-def _first_response_clock(*conditions: Q, **lookups: Any) -> Exists:
-    # A ticket has one first-response clock: started when it opens, never restarted.
-    clocks = SlaClock.objects.filter(*conditions, ticket=OuterRef("pk"), kind=SlaClockKind.FIRST_RESPONSE, **lookups)
-    return Exists(clocks)
+def with_first_response_clock(tickets: QuerySet[Ticket]) -> QuerySet[Ticket]:
+    """``tickets`` with the alias ``first_response_clock`` that first_response_q's
+    met, breached and measured read: the ticket's first-response SLA clock,
+    joined once (LEFT JOIN) where a subquery per ticket made every report scan
+    the clocks. A ticket has at most one (the slaclock_one_first_response
+    constraint: started when it opens, never restarted), so the join never
+    repeats a ticket. Applying it twice is harmless."""
+    clock = FilteredRelation("sla_clocks", condition=Q(sla_clocks__kind=SlaClockKind.FIRST_RESPONSE))
+    return tickets.alias(first_response_clock=clock)
 
 
 def first_response_q(value: str) -> Q:
     """met: the first-response SLA clock stopped without a breach; breached: it
     breached; measured: either of the two (what SLA compliance divides by);
-    responded: the ticket has a first response; waiting: it has none yet."""
+    responded: the ticket has a first response; waiting: it has none yet.
+    met, breached and measured need a queryset from with_first_response_clock."""
     if value == "met":
-        return Q(_first_response_clock(stopped_at__isnull=False, breached_at__isnull=True))
+        return Q(first_response_clock__stopped_at__isnull=False, first_response_clock__breached_at__isnull=True)
     if value == "breached":
-        return Q(_first_response_clock(breached_at__isnull=False))
+        return Q(first_response_clock__breached_at__isnull=False)
     if value == "measured":
-        return Q(_first_response_clock(Q(stopped_at__isnull=False) | Q(breached_at__isnull=False)))
+        return Q(first_response_clock__stopped_at__isnull=False) | Q(first_response_clock__breached_at__isnull=False)
     if value == "responded":
         return Q(first_response_at__isnull=False)
     if value == "waiting":
@@ -332,7 +337,7 @@ class TicketFilter(filters.FilterSet):
         return queryset.filter(FOLLOW_UPS[value])
 
     def filter_first_response(self, queryset: QuerySet[Ticket], name: str, value: str) -> QuerySet[Ticket]:
-        return queryset.filter(first_response_q(value))
+        return with_first_response_clock(queryset).filter(first_response_q(value))
 
     def filter_solved(self, queryset: QuerySet[Ticket], name: str, value: str) -> QuerySet[Ticket]:
         return queryset.filter(solved_at__isnull=value != "true")

@@ -198,6 +198,12 @@ class Ticket(models.Model):
             models.Index(fields=["team", "status", "-created_at"], name="ticket_team_status_idx"),
             models.Index(fields=["assignee", "status"], name="ticket_assignee_status_idx"),
             models.Index(fields=["sla_due_at"], name="ticket_sla_due_idx"),
+            # "Waiting for a first response now" (the speed report, the inbox filter): few rows, read often.
+            models.Index(
+                fields=["status"],
+                condition=models.Q(first_response_at__isnull=True),
+                name="ticket_no_first_response_idx",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -505,6 +511,14 @@ class SlaClock(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["ticket", "kind"], condition=models.Q(stopped_at__isnull=True), name="slaclock_one_running"
+            ),
+            # Started when the ticket opens, never restarted (a reopened ticket gets a
+            # next-response clock): the reports join it as one row per ticket
+            # (helpdesk.tickets.filters.with_first_response_clock).
+            models.UniqueConstraint(
+                fields=["ticket"],
+                condition=models.Q(kind=SlaClockKind.FIRST_RESPONSE),
+                name="slaclock_one_first_response",
             ),
         ]
         indexes = [

@@ -12,6 +12,7 @@ from typing import Any, TypeVar
 import pytest
 from asgiref.sync import sync_to_async
 from channels.testing import WebsocketCommunicator
+from django.core.cache import caches
 from django.db import connection, connections
 from django.test import Client
 
@@ -26,6 +27,7 @@ DESK_ORIGIN = "http://127.0.0.1"
 @pytest.fixture(autouse=True)
 def chat_settings(settings):
     settings.WIDGET_ALLOWED_ORIGINS = [SHOP_ORIGIN]
+    caches["ratelimit"].clear()  # sessions are counted per client IP, and every test client is 127.0.0.1
     if "CONFIG" in settings.CHANNEL_LAYERS["default"]:  # Redis: a namespace of its own per test
         layer = copy.deepcopy(settings.CHANNEL_LAYERS)
         layer["default"]["CONFIG"]["prefix"] = f"test-{uuid.uuid4().hex[:8]}"

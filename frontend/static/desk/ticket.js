@@ -721,11 +721,15 @@ export function ticketDetailPage() {
       }
     },
     error(frame) {
-      if (frame.code === "rate_limited") {
+      if (frame.code === "rate_limited" || frame.code === "unavailable") {
         // The limit counts every frame, so the error may not say which was refused:
-        // afterwards resend every unacked message and any unanswered sync.
+        // afterwards resend every unacked message (same client_msg_id: stored once)
+        // and any unanswered sync. "unavailable": the database was out of reach.
         const wait = Math.max(1, Math.ceil(frame.retry_after || 5));
-        if (outbox.size) showError(`Sending too fast: your message goes out in ${wait} s.`);
+        if (outbox.size)
+          showError(frame.code === "unavailable"
+            ? `The desk's database is out of reach: your message goes out in ${wait} s.`
+            : `Sending too fast: your message goes out in ${wait} s.`);
         clearTimeout(retryTimer);
         retryTimer = setTimeout(() => {
           outbox.forEach((_, id) => transmit(id));

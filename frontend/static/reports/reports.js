@@ -169,7 +169,7 @@ function figureCard(figure) {
     value,
     change,
   );
-  const notes = [figure.help, typeof figure.count === "number" ? `based on ${figure.count}` : ""].filter(Boolean);
+  const notes = [figure.help, typeof figure.count === "number" ? `based on ${figure.count}${figure.count_of && figure.count_of !== "tickets" ? ` ${figure.count_of}` : ""}` : ""].filter(Boolean);
   return el(
     "li",
     { class: "figure-card", "data-testid": "figure", "data-key": figure.key, "data-verdict": judged },

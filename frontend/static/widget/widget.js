@@ -1214,11 +1214,16 @@ button { font: inherit; cursor: pointer; }
 
     error(frame) {
       const fields = frame.fields || {};
-      if (frame.code === "rate_limited") {
+      if (frame.code === "rate_limited" || frame.code === "unavailable") {
         // The limit counts every frame, so the error may not say which was refused:
-        // afterwards resend every unacked message and any unanswered sync.
+        // afterwards resend every unacked message (same client_msg_id, so never
+        // stored twice) and any unanswered sync. "unavailable": the desk's database
+        // could not be reached for a moment.
         const wait = Math.max(1, Math.ceil(frame.retry_after || 5));
-        if (outbox.length) showError("message", `You're sending messages too quickly. We'll send yours in ${wait} s.`);
+        if (outbox.length)
+          showError("message", frame.code === "unavailable"
+            ? `We couldn't reach the desk just now. We'll send yours in ${wait} s.`
+            : `You're sending messages too quickly. We'll send yours in ${wait} s.`);
         clearTimeout(retryTimer);
         retryTimer = setTimeout(() => {
           clearError("message");

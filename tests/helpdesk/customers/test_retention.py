@@ -178,3 +178,20 @@ def test_counts_take_one_query(shop_customers, django_assert_num_queries):
         retention.customer_counts(start=START, end=END)
     with django_assert_num_queries(1):
         retention.repeat_purchase(end=END)
+
+
+def test_period_figures_are_the_single_figures_in_one_query(shop_customers, django_assert_num_queries):
+    # given periods of a month, a year and two years, overlapping and not, with a USD order in one
+    make_order(shop_customers["a"], placed_at=START + days(2), total=Decimal("500.00"), currency="USD")
+    periods = [(START, END), (START - days(31), START), (END - days(365), END), (START - days(732), END - days(1))]
+
+    # when the report asks for all of them at once
+    with django_assert_num_queries(1):
+        found = retention.period_figures(periods=periods, currency="EUR")
+
+    # then each is what the one-figure selectors say
+    for (start, end), figures in zip(periods, found, strict=True):
+        assert figures.counts == retention.customer_counts(start=start, end=end)
+        assert figures.repeat == retention.repeat_purchase(end=end)
+        assert figures.value == retention.order_value(start=start, end=end, currency="EUR")
+        assert figures.clv_inputs == retention.lifetime_value_inputs(end=end)

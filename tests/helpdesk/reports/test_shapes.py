@@ -14,7 +14,7 @@ def test_a_figure_carries_previous_and_change_in_its_unit():
 
     assert f == {
         "key": "csat", "label": "CSAT", "unit": "%", "value": 66.7, "previous": 100.0, "change": -33.3,
-        "better": "up", "count": 3, "help": "", "tickets": "/t",
+        "better": "up", "count": 3, "count_of": "tickets", "help": "", "tickets": "/t",
     }  # fmt: skip
 
 

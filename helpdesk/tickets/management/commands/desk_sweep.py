@@ -4,8 +4,9 @@ Each pass records the SLA warnings and breaches whose time has passed but that
 no task recorded (sla_services.sla_sweep), marks agents whose desk went silent
 offline (assignment_services.agents_offline_sweep), drains team queues no
 trigger announced (assignment_sweep), queues a sentiment run for messages
-left untagged (sentiment_services.sentiment_sweep), and the managers' weekly
-digest once it is due (reports.services.digest_schedule). Every write is a
+left untagged (sentiment_services.sentiment_sweep), queues again tasks whose
+worker died while running them (task_recovery.tasks_stale_requeue), and the
+managers' weekly digest once it is due (reports.services.digest_schedule). Every write is a
 conditional update, so any number of sweepers, and the tasks, may run at once.
 """
 
@@ -25,6 +26,7 @@ from django.utils import timezone
 from helpdesk.tickets.assignment_services import agents_offline_sweep, assignment_sweep
 from helpdesk.tickets.sentiment_services import sentiment_sweep
 from helpdesk.tickets.sla_services import sla_sweep
+from helpdesk.tickets.task_recovery import tasks_stale_requeue
 
 log = logging.getLogger("helpdesk.sweep")
 
@@ -39,7 +41,8 @@ def _close_stale_connections() -> None:
 class Command(BaseCommand):
     verbosity = 1
     help = (
-        "Record SLA warnings and breaches that are due but unrecorded, and mark silent agents offline; "
+        "Record SLA warnings and breaches that are due but unrecorded, mark silent agents offline, "
+        "queue again tasks whose worker died; "
         "every --every seconds until SIGTERM, or one pass with --once."
     )
 
@@ -81,6 +84,7 @@ class Command(BaseCommand):
         offline = agents_offline_sweep(now=now)
         assigned = assignment_sweep(now=now)
         tagging = sentiment_sweep(now=now)
+        requeued = len(tasks_stale_requeue(now=now))
         # Imported here: reports read tickets, so tickets import reports only at this one call.
         from helpdesk.reports.services import digest_schedule
 
@@ -88,9 +92,9 @@ class Command(BaseCommand):
         took = time.monotonic() - started
         summary = (
             f"warned={sla.warned} breached={sla.breached} offline={offline} assigned={assigned} "
-            f"tagging_queued={tagging} digest_queued={int(digest)} seconds={took:.4f}"
+            f"tagging_queued={tagging} tasks_requeued={requeued} digest_queued={int(digest)} seconds={took:.4f}"
         )
-        if sla.warned or sla.breached or offline or assigned or tagging or digest:
+        if sla.warned or sla.breached or offline or assigned or tagging or requeued or digest:
             log.info("sweeper: %s", summary)
         if self.verbosity >= 2:
             self.stdout.write(summary)
