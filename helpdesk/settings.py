@@ -102,26 +102,12 @@ DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     # Several processes (daphne and the worker) share the file: wait for locks.
     DATABASES["default"]["OPTIONS"] = {"timeout": 20, "transaction_mode": "IMMEDIATE"}
-else:
-    if "options" not in DATABASES["default"]["OPTIONS"]:
-        # JIT off: the reports' conditional aggregates make PostgreSQL's cost
-        # estimates cross its JIT thresholds, and compiling then takes seconds for
-        # queries that run in milliseconds (docs/performance.md#reports). A
-        # DATABASE_URL with ?options=... sets its own and keeps it.
-        DATABASES["default"]["OPTIONS"]["options"] = "-c jit=off"
-    # A connection pool per process. Under ASGI every synchronous request runs
-    # in a thread of its own with its own connection: without a cap, a burst of
-    # widget sessions opens as many connections as requests and runs into the
-    # server's max_connections. With the pool a burst waits for a connection
-    # (up to DB_POOL_TIMEOUT seconds). Django requires CONN_MAX_AGE 0 with it.
-    DB_POOL_MAX_SIZE = env_int("DB_POOL_MAX_SIZE", 20, minimum=0)
-    if DB_POOL_MAX_SIZE:
-        DATABASES["default"]["OPTIONS"]["pool"] = {
-            "min_size": min(2, DB_POOL_MAX_SIZE),
-            "max_size": DB_POOL_MAX_SIZE,
-            "timeout": env_float("DB_POOL_TIMEOUT", 10.0, minimum=0.1),
-        }
-        DATABASES["default"]["CONN_MAX_AGE"] = 0
+elif "options" not in DATABASES["default"]["OPTIONS"]:
+    # JIT off: the reports' conditional aggregates make PostgreSQL's cost
+    # estimates cross its JIT thresholds, and compiling then takes seconds for
+    # queries that run in milliseconds (docs/performance.md#reports). A
+    # DATABASE_URL with ?options=... sets its own and keeps it.
+    DATABASES["default"]["OPTIONS"]["options"] = "-c jit=off"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env_redis_url("REDIS_URL")

@@ -45,28 +45,3 @@ def test_zero_config_default_starts_on_sqlite_and_memory_layer():
     result = start(DJANGO_DEBUG="1")
 
     assert result.returncode == 0, result.stderr
-
-
-def database_settings(**env: str) -> str:
-    clean = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DATABASE_URL", "REDIS_URL", "DB_"))}
-    code = "from django.conf import settings as s; d = s.DATABASES['default']; print(d['CONN_MAX_AGE'], d['OPTIONS'])"
-    result = subprocess.run(  # noqa: S603 (our own interpreter and code)
-        [sys.executable, "-c", f"import django; django.setup(); {code}"],
-        cwd=ROOT,
-        env={**clean, "DJANGO_SETTINGS_MODULE": "helpdesk.settings", "DJANGO_DEBUG": "1", **env},
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert result.returncode == 0, result.stderr
-    return result.stdout.strip()
-
-
-def test_postgresql_connections_come_from_a_capped_pool_with_jit_off():
-    url = "postgres://desk@db.example:5432/desk"
-
-    pooled = database_settings(DATABASE_URL=url, DB_POOL_MAX_SIZE="8")
-    unpooled = database_settings(DATABASE_URL=url, DB_POOL_MAX_SIZE="0", DB_CONN_MAX_AGE="30")
-
-    assert pooled.startswith("0 ") and "'max_size': 8" in pooled and "jit=off" in pooled
-    assert unpooled.startswith("30 ") and "pool" not in unpooled
