@@ -16,7 +16,7 @@ from helpdesk.customers.models import Customer
 from helpdesk.tickets.models import Agent, Ticket, TicketStatus
 from helpdesk.tickets.selectors import ticket_visibility
 from surveys import policy
-from surveys.models import Survey, SurveyKind, SurveyReason, SurveyStatus
+from surveys.models import Survey, SurveyKind, SurveyPolicy, SurveyReason, SurveyStatus
 from surveys.tokens import TokenError, token_read
 
 
@@ -168,3 +168,20 @@ def survey_for_token(*, token: str) -> Survey:
     if survey is None or not survey.token_digest or not hmac.compare_digest(survey.token_digest, claim.digest):
         raise TokenError("invalid", "This survey link is not valid.")
     return survey
+
+
+def survey_policy_rules() -> list[policy.PolicyRule]:
+    """Every survey policy as surveys.policy reads it (policy_pick)."""
+    return [
+        policy.PolicyRule(
+            id=row.pk,
+            team_id=row.team_id,
+            channel=row.channel,
+            kind=row.kind,
+            delay_minutes=row.delay_minutes,
+            sampling_percent=row.sampling_percent,
+            only_delivered_orders=row.only_delivered_orders,
+            active=row.active,
+        )
+        for row in SurveyPolicy.objects.all()
+    ]

@@ -42,7 +42,8 @@ from helpdesk.tickets.services import (
     ticket_open,
 )
 from surveys import policy, tasks
-from surveys.models import FollowUp, Survey, SurveyKind, SurveyPolicy, SurveyReason, SurveyResponse, SurveyStatus
+from surveys.models import FollowUp, Survey, SurveyKind, SurveyReason, SurveyResponse, SurveyStatus
+from surveys.selectors import survey_policy_rules
 from surveys.tokens import token_digest, token_make
 from surveys.webhooks import webhook_body
 
@@ -84,22 +85,6 @@ def _event(ticket: Ticket, event: str, /, *, at: datetime, **data: Any) -> None:
     TicketEvent.objects.create(ticket=ticket, kind=event, data=data, created_at=at)
 
 
-def _rules() -> list[policy.PolicyRule]:
-    return [
-        policy.PolicyRule(
-            id=row.pk,
-            team_id=row.team_id,
-            channel=row.channel,
-            kind=row.kind,
-            delay_minutes=row.delay_minutes,
-            sampling_percent=row.sampling_percent,
-            only_delivered_orders=row.only_delivered_orders,
-            active=row.active,
-        )
-        for row in SurveyPolicy.objects.all()
-    ]
-
-
 def _last_surveyed_at(ticket: Ticket) -> datetime | None:
     """When the customer was last surveyed (or is scheduled to be) about another ticket."""
     row = (
@@ -134,7 +119,7 @@ def survey_on_solved(*, ticket: Ticket) -> Survey | None:
         existing.save(update_fields=["status", "send_at", "sent_at", "expires_at", "token_digest"])
         return _schedule(existing, now=now)
     decision = policy.survey_decide(
-        _rules(),
+        survey_policy_rules(),
         ticket_id=ticket.pk,
         team_id=ticket.team_id,
         channel=ticket.channel,

@@ -13,6 +13,7 @@ import sys
 import threading
 import time
 import urllib.request
+import uuid
 from collections.abc import Coroutine, Mapping
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,7 @@ from typing import Any
 from django.db import connection
 
 ROOT = Path(__file__).resolve().parents[1]
+ASGI_APP = "helpdesk.asgi:application"
 
 
 def free_port() -> int:
@@ -49,11 +51,28 @@ def wait_until_up(url: str, process: subprocess.Popen[bytes], timeout: float = 3
     raise RuntimeError(f"{url} did not answer within {timeout}s")
 
 
-class Daphne:
-    """One daphne process serving the desk on the test database."""
+SHOP_ORIGIN = "https://shop.example"
 
-    def __init__(self, *, port: int | None = None, env: Mapping[str, str] | None = None, log: Path | None = None):
-        self.port = port or free_port()
+
+def shared_desk_env(prefix: str, **extra: str) -> dict[str, str]:
+    """What desk processes of one test share: the run's Redis (their only link
+    to each other), a fresh channel-layer prefix and the shop's origin."""
+    redis_url = os.environ.get("REDIS_URL")
+    if not redis_url:
+        raise RuntimeError("Set REDIS_URL: processes reach each other only through Redis")
+    return {
+        "REDIS_URL": redis_url,
+        "CHANNEL_LAYER_PREFIX": f"test-{prefix}-{uuid.uuid4().hex[:8]}",
+        "WIDGET_ALLOWED_ORIGINS": SHOP_ORIGIN,
+        **extra,
+    }
+
+
+class DeskProcess:
+    """A process of the desk on the test database, as in production: started
+    by a subclass, stopped with SIGTERM (``stop``) or SIGKILL (``kill``)."""
+
+    def __init__(self, *, env: Mapping[str, str] | None = None, log: Path | None = None):
         self.log = log
         self.env = {
             **os.environ,
@@ -63,23 +82,19 @@ class Daphne:
         }
         self.process: subprocess.Popen[bytes] | None = None
 
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def start(self) -> Daphne:
+    def spawn(self, *args: str) -> subprocess.Popen[bytes]:
         self.process = subprocess.Popen(  # noqa: S603
-            [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(self.port), "helpdesk.asgi:application"],
+            args,
             cwd=ROOT,
             env=self.env,
             stdout=self.log.open("ab") if self.log else subprocess.DEVNULL,
             stderr=subprocess.STDOUT if self.log else subprocess.DEVNULL,
         )
-        wait_until_up(self.url + "/healthz", self.process)
-        return self
+        return self.process
 
     def kill(self) -> None:
-        """Stop at once, as a crash would: no clean websocket close."""
+        """SIGKILL: no handler runs, nothing is recorded, no clean websocket
+        close, as when a machine dies."""
         if self.process and self.process.poll() is None:
             self.process.kill()
             self.process.wait(timeout=10)
@@ -90,8 +105,24 @@ class Daphne:
             try:
                 self.process.wait(timeout=10)
             except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=10)
+                self.kill()
+
+
+class Daphne(DeskProcess):
+    """One daphne process serving the desk."""
+
+    def __init__(self, *, port: int | None = None, env: Mapping[str, str] | None = None, log: Path | None = None):
+        super().__init__(env=env, log=log)
+        self.port = port or free_port()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> Daphne:
+        process = self.spawn(sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(self.port), ASGI_APP)
+        wait_until_up(self.url + "/healthz", process)
+        return self
 
 
 class StaticSite:
@@ -115,40 +146,16 @@ class StaticSite:
         self.process.wait(timeout=10)
 
 
-class ManageCommand:
-    """A long-running ``manage.py`` command (``db_worker``, ``desk_sweep``) on
-    the test database, as in production: its own process."""
+class ManageCommand(DeskProcess):
+    """A long-running ``manage.py`` command (``db_worker``, ``desk_sweep``)."""
 
     def __init__(self, *args: str, env: Mapping[str, str] | None = None, log: Path | None = None):
-        self.args, self.log = args, log
-        self.env = {
-            **os.environ,
-            "DATABASE_URL": test_database_url(),
-            "DJANGO_SETTINGS_MODULE": "helpdesk.settings_test",
-            **(env or {}),
-        }
-        self.process: subprocess.Popen[bytes] | None = None
+        super().__init__(env=env, log=log)
+        self.args = args
 
     def start(self) -> ManageCommand:
-        out = self.log.open("ab") if self.log else subprocess.DEVNULL
-        self.process = subprocess.Popen(  # noqa: S603
-            [sys.executable, "manage.py", *self.args], cwd=ROOT, env=self.env, stdout=out, stderr=subprocess.STDOUT
-        )
+        self.spawn(sys.executable, "manage.py", *self.args)
         return self
-
-    def kill(self) -> None:
-        """SIGKILL: no handler runs, nothing is recorded, as when a machine dies."""
-        if self.process and self.process.poll() is None:
-            self.process.kill()
-            self.process.wait(timeout=10)
-
-    def stop(self) -> None:
-        if self.process and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.kill()
 
 
 class RedisServer:

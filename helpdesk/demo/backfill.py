@@ -47,6 +47,7 @@ from helpdesk.tickets.sla_services import breach_reason, sla_policy_for, sla_tea
 from sentiment import mood
 from surveys import policy, tasks
 from surveys.models import FollowUp, Survey, SurveyKind, SurveyPolicy, SurveyReason, SurveyResponse, SurveyStatus
+from surveys.selectors import survey_policy_rules
 from surveys.services import SurveyEvent
 
 # Besides the chat CSAT the migrations add: e-mail gets an NPS a day after
@@ -326,19 +327,7 @@ def _survey_policies() -> list[policy.PolicyRule]:
         SurveyPolicy.objects.get_or_create(
             team=None, channel=channel, defaults={"name": name, "kind": kind, "delay_minutes": delay}
         )
-    return [
-        policy.PolicyRule(
-            id=row.pk,
-            team_id=row.team_id,
-            channel=row.channel,
-            kind=row.kind,
-            delay_minutes=row.delay_minutes,
-            sampling_percent=row.sampling_percent,
-            only_delivered_orders=row.only_delivered_orders,
-            active=row.active,
-        )
-        for row in SurveyPolicy.objects.all()
-    ]
+    return survey_policy_rules()
 
 
 def _score(rng: random.Random, kind: str, *, let_down: bool) -> int:

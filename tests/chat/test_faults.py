@@ -9,9 +9,7 @@ traffic. The ORM checks run outside the scenarios' event loops."""
 from __future__ import annotations
 
 import asyncio
-import os
 import time
-import uuid
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -42,25 +40,15 @@ from surveys.services import SurveyEvent
 from tests import servers
 from tests.factories import make_agent, make_customer, make_shop, make_team, make_ticket
 from tests.faults import assert_every_message_once, chat_through_fault, mails_with
-from tests.servers import Daphne, ManageCommand, RedisServer, TcpProxy
+from tests.servers import SHOP_ORIGIN, Daphne, ManageCommand, RedisServer, TcpProxy, shared_desk_env
 
 pytestmark = pytest.mark.multiprocess
-
-SHOP_ORIGIN = "https://shop.example"
 
 
 @pytest.fixture
 def desk_env() -> dict[str, str]:
-    redis_url = os.environ.get("REDIS_URL")
-    if not redis_url:
-        pytest.fail("Set REDIS_URL: processes reach each other only through Redis")
-    return {
-        "REDIS_URL": redis_url,
-        "CHANNEL_LAYER_PREFIX": f"test-faults-{uuid.uuid4().hex[:8]}",
-        "WIDGET_ALLOWED_ORIGINS": SHOP_ORIGIN,
-        # The scenario's agent answers every ticket on one connection.
-        "CHAT_RATE_LIMIT_PER_MINUTE": "6000",
-    }
+    # The scenario's agent answers every ticket on one connection.
+    return shared_desk_env("faults", CHAT_RATE_LIMIT_PER_MINUTE="6000")
 
 
 @pytest.fixture

@@ -8,8 +8,6 @@ it, against the rows the processes wrote (hence ``transactional_db``)."""
 from __future__ import annotations
 
 import asyncio
-import os
-import uuid
 from collections.abc import Iterator
 from unittest import mock
 
@@ -21,24 +19,16 @@ from chat.client import AgentClient, ChatMessage, CustomerClient
 from helpdesk.tickets.models import Agent, Message, Ticket
 from helpdesk.tickets.services import ticket_reply
 from tests.factories import make_agent, make_shop, make_team
-from tests.servers import Daphne
+from tests.servers import SHOP_ORIGIN, Daphne, shared_desk_env
 
 pytestmark = pytest.mark.multiprocess
 
-SHOP_ORIGIN = "https://shop.example"
 TIMEOUT = 20
 
 
 @pytest.fixture
 def desk_env() -> dict[str, str]:
-    redis_url = os.environ.get("REDIS_URL")
-    if not redis_url:
-        pytest.fail("Set REDIS_URL: processes reach each other only through Redis")
-    return {
-        "REDIS_URL": redis_url,
-        "CHANNEL_LAYER_PREFIX": f"test-mp-{uuid.uuid4().hex[:8]}",
-        "WIDGET_ALLOWED_ORIGINS": SHOP_ORIGIN,
-    }
+    return shared_desk_env("mp")
 
 
 @pytest.fixture

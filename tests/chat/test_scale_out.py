@@ -11,9 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import urllib.request
-import uuid
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -34,11 +32,10 @@ from surveys.models import Survey, SurveyPolicy, SurveyStatus
 from surveys.services import SurveyEvent
 from tests.factories import make_agent, make_customer, make_shop, make_team, make_ticket
 from tests.faults import mails_with
-from tests.servers import Daphne, ManageCommand
+from tests.servers import SHOP_ORIGIN, Daphne, ManageCommand, shared_desk_env
 
 pytestmark = pytest.mark.multiprocess
 
-SHOP_ORIGIN = "https://shop.example"
 CUSTOMERS = 6  # chats, half on each daphne
 EMAIL_TICKETS = 2
 CAPACITY = 2  # chats per agent at a time: the queue waits, so the workers assign as tickets are solved
@@ -83,17 +80,12 @@ def mail_dir(tmp_path) -> Path:
 
 @pytest.fixture
 def desk(transactional_db, tmp_path, mail_dir) -> Iterator[tuple[Daphne, Daphne]]:
-    redis_url = os.environ.get("REDIS_URL")
-    if not redis_url:
-        pytest.fail("Set REDIS_URL: processes reach each other only through Redis")
-    env = {
-        "DJANGO_SETTINGS_MODULE": "tests.settings_faults",
-        "FAULT_MAIL_DIR": str(mail_dir),
-        "REDIS_URL": redis_url,
-        "CHANNEL_LAYER_PREFIX": f"test-scale-{uuid.uuid4().hex[:8]}",
-        "WIDGET_ALLOWED_ORIGINS": SHOP_ORIGIN,
-        "CHAT_RATE_LIMIT_PER_MINUTE": "600",
-    }
+    env = shared_desk_env(
+        "scale",
+        DJANGO_SETTINGS_MODULE="tests.settings_faults",
+        FAULT_MAIL_DIR=str(mail_dir),
+        CHAT_RATE_LIMIT_PER_MINUTE="600",
+    )
     daphnes = [Daphne(env=env), Daphne(env=env)]
     log = tmp_path / "workers.log"
     workers = [
